@@ -25,6 +25,10 @@ const (
 	ClassReligion     Class = "religion"
 	ClassMinor        Class = "minor"
 	ClassNone         Class = "none"
+
+	// Classes beyond docs/assess.md's minimum list.
+	ClassGeoCoarse Class = "geo_coarse" // coordinates with fewer than 3 decimals (≥ ~1 km)
+	ClassAge       Class = "age"        // an age column without values under 14
 )
 
 // FieldProfile is what the classifier found in one column.
@@ -49,6 +53,9 @@ type FieldProfile struct {
 	ImportantCandidate bool   `json:"important_candidate,omitempty"`
 	Reason             string `json:"reason,omitempty"` // why this class: the validator, the name hint
 	Values             int64  `json:"values"`           // non-empty values seen
+	// Minors counts values showing a person under 14 on the reference date
+	// (age, birth date or resident-ID birth date).
+	Minors int64 `json:"minors,omitempty"`
 }
 
 // TableProfile summarises one table.
@@ -75,5 +82,7 @@ type Profile struct {
 	// ImportantCandidates names the columns flagged for important-data review.
 	ImportantCandidates []string `json:"important_candidates,omitempty"`
 	SpecialCategory     bool     `json:"special_category"` // any GDPR art 9 column
-	Warnings            []string `json:"warnings,omitempty"`
+	// Minors counts distinct individuals under 14 on the reference date.
+	Minors   int64    `json:"minors,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
 }

@@ -26,6 +26,23 @@ func (d Date) String() string {
 
 func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
+// MarshalJSON writes "2006-01-02" ("" for the zero day); without it the
+// embedded time.Time's RFC 3339 form would be used.
+func (d Date) MarshalJSON() ([]byte, error) { return []byte(`"` + d.String() + `"`), nil }
+
+// UnmarshalJSON reads "2006-01-02" ("" or null is the zero day).
+func (d *Date) UnmarshalJSON(b []byte) error {
+	s := string(b)
+	if s == "null" || s == `""` {
+		*d = Date{}
+		return nil
+	}
+	if len(s) < 2 || s[0] != '"' || s[len(s)-1] != '"' {
+		return fmt.Errorf("date %s: want \"YYYY-MM-DD\"", s)
+	}
+	return d.UnmarshalText([]byte(s[1 : len(s)-1]))
+}
+
 func (d *Date) UnmarshalText(b []byte) error {
 	p, err := ParseDate(string(b))
 	if err != nil {
@@ -70,12 +87,18 @@ type Approval struct {
 
 // Recipient is the party abroad receiving the data.
 type Recipient struct {
-	Country        string   `yaml:"country" json:"country"`
-	Type           string   `yaml:"type" json:"type,omitempty"`         // company | court | law_enforcement | government | university | …
-	Role           string   `yaml:"role" json:"role,omitempty"`         // controller | processor | joint_controller
-	Relation       string   `yaml:"relation" json:"relation,omitempty"` // parent_company | affiliate | unrelated | customer | …
-	GBA            bool     `yaml:"gba" json:"gba"`
-	CoveredPerson  bool     `yaml:"covered_person" json:"covered_person"` // US 28 CFR 202.211
+	// Name identifies the counterparty; the ledger's US 12-month totals are
+	// kept per (exporter, counterparty) pair (28 CFR 202.205).
+	Name          string `yaml:"name" json:"name,omitempty"`
+	Country       string `yaml:"country" json:"country"`
+	Type          string `yaml:"type" json:"type,omitempty"`         // company | court | law_enforcement | government | university | …
+	Role          string `yaml:"role" json:"role,omitempty"`         // controller | processor | joint_controller
+	Relation      string `yaml:"relation" json:"relation,omitempty"` // parent_company | affiliate | unrelated | customer | …
+	GBA           bool   `yaml:"gba" json:"gba"`
+	CoveredPerson bool   `yaml:"covered_person" json:"covered_person"` // US 28 CFR 202.211
+	// CACRestricted is true when the recipient is on a list published by the
+	// CAC under PIPL art 42 (restricted or prohibited provision).
+	CACRestricted  bool     `yaml:"cac_restricted" json:"cac_restricted,omitempty"`
 	Certifications []string `yaml:"certifications" json:"certifications,omitempty"`
 }
 
@@ -150,8 +173,12 @@ type Decision struct {
 	// unverified [M]/[U] point the decision rests on.
 	ReviewReasons []Text `json:"review_reasons,omitempty"`
 	// Rule identifies the decision-table row that produced the route, e.g.
-	// "CN.1.3.9", so conformance cases can name it.
+	// "CN.1.3.step9", so conformance cases can name it (see Rules).
 	Rule string `json:"rule"`
+	// Trace lists every decision-table row that contributed to the decision
+	// (the final Rule last), e.g. a FTZ or GBA alternative, an approval
+	// check, or PADFA on top of the DOJ rule.
+	Trace []string `json:"trace,omitempty"`
 	// Approval is the approval on record that satisfies the route, if any.
 	Approval *Approval `json:"approval,omitempty"`
 	// Blocking is true when the export may not proceed yet: a prohibition,
@@ -177,6 +204,7 @@ type Result struct {
 // ScenarioError is an invalid scenario: an unknown or malformed key or value.
 type ScenarioError struct {
 	Key      string // dotted path, e.g. "exporter.country"
+	Line     int    // 1-based line in the YAML source, when decoded from one
 	Value    string // the offending value, if any
 	Msg      string
 	Accepted []string // accepted values or keys, if a closed set

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/term"
+)
+
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+
+// progressBar draws one line on stderr, redrawn at most every 100 ms:
+// a bar, the percentage, bytes read and the rate.
+type progressBar struct {
+	mu    sync.Mutex
+	w     io.Writer
+	now   func() time.Time
+	start time.Time
+	last  time.Time
+	drawn bool
+}
+
+func newProgressBar(w io.Writer, now func() time.Time) *progressBar {
+	t := now()
+	return &progressBar{w: w, now: now, start: t}
+}
+
+func (p *progressBar) update(done, total int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	t := p.now()
+	if p.drawn && t.Sub(p.last) < 100*time.Millisecond && done < total {
+		return
+	}
+	p.last = t
+	p.drawn = true
+	const width = 30
+	frac := 0.0
+	if total > 0 {
+		frac = float64(done) / float64(total)
+		if frac > 1 {
+			frac = 1
+		}
+	}
+	n := int(frac * width)
+	bar := strings.Repeat("=", n) + strings.Repeat(" ", width-n)
+	rate := ""
+	if el := t.Sub(p.start).Seconds(); el > 0.2 {
+		rate = fmt.Sprintf("  %s/s", humanBytes(int64(float64(done)/el)))
+	}
+	fmt.Fprintf(p.w, "\r[%s] %3.0f%%  %s / %s%s ", bar, frac*100, humanBytes(done), humanBytes(total), rate)
+}
+
+func (p *progressBar) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.drawn {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
+
+func humanBytes(n int64) string {
+	const unit = 1000
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
+}

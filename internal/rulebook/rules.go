@@ -1,0 +1,92 @@
+package rulebook
+
+// RuleInfo is one decision-table row Evaluate can name in Decision.Rule or
+// Decision.Trace.
+type RuleInfo struct {
+	ID           string
+	Jurisdiction string
+	Section      string // research/rulebook.md section
+	Summary      string
+}
+
+// Rules returns the registry of decision-table rows.
+func Rules() []RuleInfo {
+	r := func(id, j, sec, sum string) RuleInfo { return RuleInfo{id, j, sec, sum} }
+	return []RuleInfo{
+		r("CN.1.2.domestic", "CN", "§1.2", "recipient in mainland China: not a provision abroad (assumption)"),
+		r("CN.1.3.step0", "CN", "§1.3", "no PI and no important data → CN_NOT_REGULATED"),
+		r("CN.1.3.step0a", "CN", "§1.3", "core data → BLOCK_NEEDS_REVIEW"),
+		r("CN.1.3.step0b", "CN", "§1.3", "foreign judicial or law-enforcement recipient → CN_FOREIGN_JUDICIAL_APPROVAL"),
+		r("CN.1.3.step0c", "CN", "§1.3", "recipient on the CAC PIPL art 42 list → BLOCK"),
+		r("CN.1.3.step1", "CN", "§1.3", "art 3 purpose, no PI, no important data → CN_EXEMPT_ART3"),
+		r("CN.1.3.step2", "CN", "§1.3", "collected abroad, nothing domestic added → CN_EXEMPT_ART4"),
+		r("CN.1.3.step3", "CN", "§1.3", "notified important data → CN_SA"),
+		r("CN.1.3.step4", "CN", "§1.3/§1.8", "pilot FTZ: art 6 exemption only outside the negative list (list not built in → review)"),
+		r("CN.1.3.step5a", "CN", "§1.3", "contract necessity → CN_EXEMPT_ART5_1"),
+		r("CN.1.3.step5b", "CN", "§1.3", "HR management → CN_EXEMPT_ART5_2"),
+		r("CN.1.3.step5c", "CN", "§1.3", "emergency → CN_EXEMPT_ART5_3"),
+		r("CN.1.3.step5d", "CN", "§1.3", "statutory duty: lawful ground, not an exemption [C]"),
+		r("CN.1.3.step6", "CN", "§1.3", "CIIO → CN_SA"),
+		r("CN.1.3.step7", "CN", "§1.3", "< 100,000 non-sensitive, no sensitive → CN_EXEMPT_ART5_4"),
+		r("CN.1.3.step8", "CN", "§1.3", "100,000–999,999 or 1–9,999 sensitive → CN_SC_OR_CERT"),
+		r("CN.1.3.step9", "CN", "§1.3", "≥ 1,000,000 or ≥ 10,000 sensitive → CN_SA"),
+		r("CN.1.3.step10", "CN", "§1.3/§1.7", "GBA standard contract alternative"),
+		r("CN.1.4.row1", "CN", "§1.4", "0–99,999 / 0 → CN_EXEMPT_ART5_4"),
+		r("CN.1.4.row2", "CN", "§1.4", "100,000–999,999 / 0 → CN_SC_OR_CERT"),
+		r("CN.1.4.row3", "CN", "§1.4", "any < 1,000,000 / 1–9,999 → CN_SC_OR_CERT"),
+		r("CN.1.4.row4", "CN", "§1.4", "≥ 1,000,000 / any → CN_SA"),
+		r("CN.1.4.row5", "CN", "§1.4", "any / ≥ 10,000 → CN_SA"),
+		r("CN.1.5.approval", "CN", "§1.5", "valid approval on record satisfies the route"),
+		r("CN.1.5.approval_invalid", "CN", "§1.5", "approval on record expired or not yet issued"),
+		r("CN.1.6.escalation", "CN", "§1.3/§1.6", "SC/cert on record but volume reached the SA threshold"),
+		r("CN.1.6.sa_extension", "CN", "§1.6", "SA extension window (60 working days before expiry) open"),
+		r("CN.1.6.cert_reapply", "CN", "§1.6", "certificate re-application due (6 months before expiry)"),
+		r("CN.1.11.candidate", "CN", "§1.11", "candidate important data → identify_and_report"),
+		r("EU.2.1", "EU", "§2.1", "recipient in the EEA → EU_NO_TRANSFER"),
+		r("EU.2.2.step1", "EU", "§2.2/§2.3", "adequacy within scope → EU_ADEQUACY"),
+		r("EU.2.2.step2.BCR", "EU", "§2.2", "approved BCR on record → EU_BCR"),
+		r("EU.2.2.step2.other", "EU", "§2.2", "international organisation or public-body instrument → EU_ART46_OTHER"),
+		r("EU.2.4.M1", "EU", "§2.4", "controller → controller → EU_SCC_M1"),
+		r("EU.2.4.M2", "EU", "§2.4", "controller → processor → EU_SCC_M2"),
+		r("EU.2.4.M3", "EU", "§2.4", "processor → processor → EU_SCC_M3"),
+		r("EU.2.4.M4", "EU", "§2.4", "processor → controller → EU_SCC_M4"),
+		r("EU.2.5.a", "EU", "§2.5", "explicit consent"),
+		r("EU.2.5.b", "EU", "§2.5", "contract with the data subject"),
+		r("EU.2.5.c", "EU", "§2.5", "contract in the data subject's interest"),
+		r("EU.2.5.d", "EU", "§2.5", "public interest"),
+		r("EU.2.5.e", "EU", "§2.5", "legal claims"),
+		r("EU.2.5.f", "EU", "§2.5", "vital interests"),
+		r("EU.2.5.g", "EU", "§2.5", "public register"),
+		r("EU.2.5.CLI", "EU", "§2.5", "compelling legitimate interests"),
+		r("EU.2.5.art49_3", "EU", "§2.5", "public authority cannot use (a), (b), (c), CLI"),
+		r("EU.2.2.step4", "EU", "§2.2", "nothing applies → EU_PROHIBITED"),
+		r("US.3.1.step0", "US", "§3.1", "exporter not a U.S. person → US_NOT_COVERED"),
+		r("US.3.1.step1", "US", "§3.1", "no bulk, no government-related data → US_NOT_COVERED"),
+		r("US.3.1.combined", "US", "§3.1", "combined data at the lowest threshold [C]"),
+		r("US.3.1.step2.202.503", "US", "§3.1", "travel exemption"),
+		r("US.3.1.step2.202.504", "US", "§3.1", "official US government business exemption"),
+		r("US.3.1.step2.202.505", "US", "§3.1", "financial services exemption"),
+		r("US.3.1.step2.202.506", "US", "§3.1", "corporate group exemption"),
+		r("US.3.1.step2.202.511", "US", "§3.1", "clinical investigations exemption"),
+		r("US.3.1.step3", "US", "§3.1", "data brokerage with covered person → US_PROHIBITED(202.301)"),
+		r("US.3.1.step4", "US", "§3.1", "bulk 'omic access by covered person → US_PROHIBITED(202.303)"),
+		r("US.3.1.step5", "US", "§3.1", "vendor/employment/investment with covered person → US_RESTRICTED"),
+		r("US.3.1.step6", "US", "§3.1", "data brokerage to non-covered foreign person → US_ONWARD_CONTRACT_REQUIRED"),
+		r("US.3.1.step7", "US", "§3.1", "otherwise → US_NOT_COVERED"),
+		r("US.3.2", "US", "§3.2", "PADFA: data broker to foreign adversary → US_PADFA_PROHIBITED"),
+		r("JP.4.step0", "JP", "§4", "art 27(1) exception"),
+		r("JP.4.step1", "JP", "§4", "PPC whitelist (EEA, UK)"),
+		r("JP.4.step2", "JP", "§4", "equivalent measures (CBPR)"),
+		r("JP.4.step3", "JP", "§4", "consent (or equivalent measures)"),
+		r("HK.5.s33", "HK", "§5", "s33 not in force"),
+		r("HK.5.gba", "HK", "§5", "GBA standard contract, HK side"),
+		r("SG.6.reg12", "SG", "§6", "specified certification"),
+		r("SG.6.reg12.before", "SG", "§6", "Global CBPR/PRP before 2026-03-02 not accepted"),
+		r("SG.6.reg10_2a", "SG", "§6", "consent with written summary"),
+		r("SG.6.reg10_2b", "SG", "§6", "deemed consent (contract)"),
+		r("SG.6.reg10_2c", "SG", "§6", "necessity (vital interests)"),
+		r("SG.6.reg10_2e", "SG", "§6", "publicly available"),
+		r("SG.6.reg11c", "SG", "§6", "BCR for related recipient"),
+		r("SG.6.reg11b", "SG", "§6", "contract"),
+	}
+}
