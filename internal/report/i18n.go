@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"github.com/xborder/xborder/internal/rulebook"
 	"strings"
 
 	"github.com/xborder/xborder/internal/classify"
@@ -333,43 +334,19 @@ func countryName(code string, lang Lang) string {
 	return code
 }
 
-// purposeNames localises the purposes of docs/assess.md. Isolated so that
-// it can switch to rulebook.Purposes when that exists.
-var purposeNames = map[string]msg{
-	"cross_border_shopping":       {"cross-border shopping", "跨境购物"},
-	"cross_border_delivery":       {"cross-border delivery", "跨境寄递"},
-	"cross_border_payment":        {"cross-border payment", "跨境支付"},
-	"cross_border_remittance":     {"cross-border remittance", "跨境汇款"},
-	"account_opening":             {"account opening", "开户"},
-	"travel_booking":              {"flight and hotel booking", "机票酒店预订"},
-	"visa_processing":             {"visa processing", "签证办理"},
-	"exam_services":               {"exam services", "考试服务"},
-	"hr_management":               {"cross-border HR management", "跨境人力资源管理"},
-	"emergency_life_health":       {"emergency: life, health or property", "紧急情况下保护生命健康财产安全"},
-	"international_trade":         {"international trade", "国际贸易"},
-	"cross_border_transport":      {"cross-border transport", "跨境运输"},
-	"academic_cooperation":        {"academic cooperation", "学术合作"},
-	"transnational_manufacturing": {"transnational manufacturing", "跨国生产制造"},
-	"marketing":                   {"marketing", "市场营销"},
-	"analytics":                   {"analytics", "数据分析"},
-	"research":                    {"research", "科学研究"},
-	"clinical_trial":              {"clinical trial", "临床试验"},
-	"customer_service":            {"customer service", "客户服务"},
-	"product_development":         {"product development", "产品研发"},
-	"litigation":                  {"litigation", "诉讼"},
-	"other":                       {"other", "其他"},
-}
-
 // purposeName returns the localised purpose with its code.
 func purposeName(code string, lang Lang) string {
 	if code == "" {
 		return t(lang, "unknown")
 	}
-	if m, ok := purposeNames[code]; ok {
-		if m.in(lang) == strings.ReplaceAll(code, "_", " ") {
-			return m.in(lang)
+	for _, p := range rulebook.Purposes() {
+		if p.Name == code {
+			l := p.Label.In(string(lang))
+			if l == strings.ReplaceAll(code, "_", " ") {
+				return l
+			}
+			return l + " (" + code + ")"
 		}
-		return m.in(lang) + " (" + code + ")"
 	}
 	return code
 }

@@ -361,7 +361,7 @@ func TestCatalogComplete(t *testing.T) {
 			t.Errorf("catalog %q: verbs differ between en and zh", k)
 		}
 	}
-	for _, table := range []map[string]msg{vocabNames, jurisdictionNames, countryNames, purposeNames, roleNames} {
+	for _, table := range []map[string]msg{vocabNames, jurisdictionNames, countryNames, roleNames} {
 		for k, m := range table {
 			if m.en == "" || m.zh == "" {
 				t.Errorf("%q lacks a language", k)

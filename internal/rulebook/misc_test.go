@@ -215,3 +215,12 @@ func TestDecodeScenarioDocuments(t *testing.T) {
 		t.Error("Text.In")
 	}
 }
+
+// TestPurposeLabels: every purpose has a short name in both languages.
+func TestPurposeLabels(t *testing.T) {
+	for _, p := range Purposes() {
+		if p.Label.EN == "" || p.Label.ZH == "" {
+			t.Errorf("purpose %s lacks a label: %+v", p.Name, p.Label)
+		}
+	}
+}

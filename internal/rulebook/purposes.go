@@ -5,6 +5,7 @@ import "slices"
 // Purpose is one value of scenario.purpose, with the rule it can trigger.
 type Purpose struct {
 	Name        string
+	Label       Text   // a short name for reports, e.g. "cross-border shopping"
 	Article     string // the provision the purpose can trigger, "" if none
 	Description Text
 }
@@ -50,11 +51,40 @@ func purposeDefs() []purposeDef {
 	}
 }
 
+// purposeLabels are the short names of the purposes, in English and Chinese.
+var purposeLabels = map[string][2]string{
+	"cross_border_shopping":       {"cross-border shopping", "跨境购物"},
+	"cross_border_delivery":       {"cross-border delivery", "跨境寄递"},
+	"cross_border_payment":        {"cross-border payment", "跨境支付"},
+	"cross_border_remittance":     {"cross-border remittance", "跨境汇款"},
+	"account_opening":             {"account opening", "开户"},
+	"travel_booking":              {"flight and hotel booking", "机票酒店预订"},
+	"visa_processing":             {"visa processing", "签证办理"},
+	"exam_services":               {"exam services", "考试服务"},
+	"hr_management":               {"cross-border HR management", "跨境人力资源管理"},
+	"emergency_life_health":       {"emergency: life, health or property", "紧急情况下保护生命健康财产安全"},
+	"international_trade":         {"international trade", "国际贸易"},
+	"cross_border_transport":      {"cross-border transport", "跨境运输"},
+	"academic_cooperation":        {"academic cooperation", "学术合作"},
+	"transnational_manufacturing": {"transnational manufacturing", "跨国生产制造"},
+	"marketing":                   {"marketing", "市场营销"},
+	"analytics":                   {"analytics", "数据分析"},
+	"research":                    {"research", "科学研究"},
+	"clinical_trial":              {"clinical trial", "临床试验"},
+	"customer_service":            {"customer service", "客户服务"},
+	"product_development":         {"product development", "产品研发"},
+	"litigation":                  {"litigation", "诉讼"},
+	"other":                       {"other", "其他"},
+}
+
 // Purposes documents every purpose of the assess vocabulary.
 func Purposes() []Purpose {
 	var out []Purpose
 	for _, p := range purposeDefs() {
-		out = append(out, Purpose{Name: p.name, Article: p.article, Description: Text{Code: "purpose." + p.name, EN: p.en, ZH: p.zh}})
+		l := purposeLabels[p.name]
+		out = append(out, Purpose{Name: p.name, Article: p.article,
+			Label:       Text{Code: "purpose." + p.name, EN: l[0], ZH: l[1]},
+			Description: Text{Code: "purpose." + p.name, EN: p.en, ZH: p.zh}})
 	}
 	return out
 }
@@ -113,33 +143,28 @@ func isJudicial(t string) bool { return t == "court" || t == "law_enforcement" }
 // inside reasons (falls back to the value itself).
 func label(v string) (string, string) {
 	l := map[string][2]string{
-		"controller":              {"controller", "控制者"},
-		"processor":               {"processor", "处理者"},
-		"joint_controller":        {"joint controller", "共同控制者"},
-		"court":                   {"court", "法院"},
-		"law_enforcement":         {"law-enforcement body", "执法机构"},
-		"government":              {"government body", "政府机构"},
-		"individual":              {"individual", "个人"},
-		"tianjin":                 {"Tianjin", "天津"},
-		"beijing":                 {"Beijing", "北京"},
-		"shanghai":                {"Shanghai", "上海"},
-		"shanghai_lingang":        {"Shanghai (Lingang)", "上海（临港新片区）"},
-		"hainan":                  {"Hainan", "海南"},
-		"zhejiang":                {"Zhejiang", "浙江"},
-		txVendor:                  {"vendor", "供应商"},
-		txEmployment:              {"employment", "雇佣"},
-		txInvestment:              {"investment", "投资"},
-		txUnknown:                 {"covered", "受管辖"},
-		"cross_border_shopping":   {"cross-border shopping", "跨境购物"},
-		"cross_border_delivery":   {"cross-border delivery", "跨境寄递"},
-		"cross_border_payment":    {"cross-border payment", "跨境支付"},
-		"cross_border_remittance": {"cross-border remittance", "跨境汇款"},
-		"account_opening":         {"account opening", "开户"},
-		"travel_booking":          {"flight and hotel booking", "机票酒店预订"},
-		"visa_processing":         {"visa processing", "签证办理"},
-		"exam_services":           {"exam services", "考试服务"},
+		"controller":       {"controller", "控制者"},
+		"processor":        {"processor", "处理者"},
+		"joint_controller": {"joint controller", "共同控制者"},
+		"court":            {"court", "法院"},
+		"law_enforcement":  {"law-enforcement body", "执法机构"},
+		"government":       {"government body", "政府机构"},
+		"individual":       {"individual", "个人"},
+		"tianjin":          {"Tianjin", "天津"},
+		"beijing":          {"Beijing", "北京"},
+		"shanghai":         {"Shanghai", "上海"},
+		"shanghai_lingang": {"Shanghai (Lingang)", "上海（临港新片区）"},
+		"hainan":           {"Hainan", "海南"},
+		"zhejiang":         {"Zhejiang", "浙江"},
+		txVendor:           {"vendor", "供应商"},
+		txEmployment:       {"employment", "雇佣"},
+		txInvestment:       {"investment", "投资"},
+		txUnknown:          {"covered", "受管辖"},
 	}
 	if x, ok := l[v]; ok {
+		return x[0], x[1]
+	}
+	if x, ok := purposeLabels[v]; ok {
 		return x[0], x[1]
 	}
 	return v, v
