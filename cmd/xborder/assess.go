@@ -32,6 +32,7 @@ type assessFlags struct {
 	listPurposes bool
 	noProgress   bool
 	workers      int
+	encoding     string
 }
 
 func newAssessCmd(e *env) *cobra.Command {
@@ -89,6 +90,7 @@ prohibited, or an exact route code such as CN_SA.`,
 	fl.StringSliceVar(&f.failOn, "fail-on", nil, "exit 3 when the outcome matches (blocking, needs_review, filing, assessment, prohibited, or a route code)")
 	fl.BoolVar(&f.listPurposes, "list-purposes", false, "list the accepted purposes and the rules they can trigger, then exit")
 	fl.BoolVar(&f.noProgress, "no-progress", false, "never show the progress bar")
+	fl.StringVar(&f.encoding, "encoding", "", "text encoding of CSV/TSV files: utf-8 or gb18030 (default: detected)")
 	fl.IntVar(&f.workers, "workers", 0, "classification workers (default: the number of CPUs)")
 	return cmd
 }
@@ -101,6 +103,11 @@ func runAssess(cmd *cobra.Command, e *env, f assessFlags, files []string) error 
 	}
 	if f.listPurposes {
 		return listPurposes(e.stdout, lang)
+	}
+	switch strings.ToLower(f.encoding) {
+	case "", "utf-8", "utf8", "gb18030", "gbk":
+	default:
+		return badInput(fmt.Errorf("--encoding %q: accepted: utf-8, gb18030", f.encoding), "leave --encoding out to detect the encoding")
 	}
 	format, err := report.ParseFormat(f.format)
 	if err != nil {
@@ -159,6 +166,7 @@ func runAssess(cmd *cobra.Command, e *env, f assessFlags, files []string) error 
 		Now:         e.now,
 	}
 	req.Classify.Workers = f.workers
+	req.Classify.Tabular.Encoding = f.encoding
 	var bar *progressBar
 	if e.stderrIsTerminal && !f.noProgress && len(files) > 0 {
 		bar = newProgressBar(e.stderr, e.now)

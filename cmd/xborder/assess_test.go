@@ -76,6 +76,10 @@ func TestAssessBadInput(t *testing.T) {
 			[]string{`ragged.csv:3`}},
 		{"binary file", []string{"assess", "--scenario", scenario, writeFile(t, dir, "bin.csv", "\x00\x01\x02\x03PK\x00\xff\xfe\x00\x00")},
 			[]string{`bin.csv`}},
+		{"wrong encoding", []string{"assess", "--scenario", scenario, writeFile(t, dir, "latin.csv", "name,city\nJos\xff\xfe,K\xf6ln\n")},
+			[]string{`latin.csv`, `hint: `}},
+		{"huge line", []string{"assess", "--scenario", scenario, writeFile(t, dir, "huge.csv", "a,b\n1,"+strings.Repeat("x", 17<<20)+"\n")},
+			[]string{`huge.csv:2`, `too long`}},
 		{"unknown flag", []string{"assess", "--frobnicate"}, []string{`unknown flag`}},
 		{"bad set", []string{"assess", "--scenario", scenario, "--set", "exporter.ciio"}, []string{`want KEY=VALUE`}},
 	}

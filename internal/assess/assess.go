@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/xborder/xborder/internal/classify"
@@ -66,7 +67,7 @@ func Assess(ctx context.Context, req Request) (*Result, error) {
 		if err != nil {
 			var te *tabular.Error
 			if errors.As(err, &te) {
-				return nil, &InputError{File: te.Path, Line: int(te.Line), Msg: "cannot read the data", Err: err, Hint: te.Hint}
+				return nil, fromTabularError(te)
 			}
 			var ie *InputError
 			if errors.As(err, &ie) {
@@ -110,6 +111,19 @@ func Assess(ctx context.Context, req Request) (*Result, error) {
 	res.Conflicts = out.Conflicts
 	res.WhatIf = whatIfs(s, res.Profile, out.Decisions)
 	return res, nil
+}
+
+// fromTabularError names the place of a malformed data file: the file (and
+// table), the line and the column.
+func fromTabularError(te *tabular.Error) *InputError {
+	ie := &InputError{File: te.Path, Line: int(te.Line), Msg: te.Msg, Err: te.Err, Hint: te.Hint}
+	if te.Table != "" {
+		ie.File += "#" + te.Table
+	}
+	if te.Column != "" {
+		ie.Key = "column " + strconv.Quote(te.Column)
+	}
+	return ie
 }
 
 func truncateDay(t time.Time) time.Time {

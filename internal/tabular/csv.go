@@ -91,7 +91,7 @@ func (r *csvReader) errorf(line int64, hint string, format string, args ...any) 
 	return &Error{Path: r.t.Path, Table: r.t.Name, Line: line, Msg: fmt.Sprintf(format, args...), Hint: hint}
 }
 
-const encodingHint = `convert the file to UTF-8, or set the encoding explicitly (Options.Encoding "utf-8" or "gb18030")`
+const encodingHint = `convert the file to UTF-8, or state its encoding explicitly (utf-8 or gb18030)`
 
 // init detects the encoding and the delimiter and reads the header.
 func (r *csvReader) init() error {
