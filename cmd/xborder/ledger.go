@@ -29,7 +29,7 @@ for the US rule).`,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "text" && format != "json" {
-				return badInput(fmt.Errorf("--format %q: accepted: text, json", format), "")
+				return badInput(fmt.Errorf("--format %q: accepted: text, json", format), "use --format text or --format json")
 			}
 			l, err := assess.OpenLedger(cmd.Context(), dataDir(e, dir), false)
 			if err != nil {

@@ -47,30 +47,30 @@ type CSVOptions struct {
 
 // ColumnStats is the truth about one generated column.
 type ColumnStats struct {
-	Name      string
-	Class     classify.Class // what a perfect classifier reports for it
-	Personal  bool
-	Sensitive bool  // sensitive PI (PIPL art 28; GB/T 45574-2025)
-	Values    int64 // non-empty values written
+	Name      string         `json:"name"`
+	Class     classify.Class `json:"class"` // what a perfect classifier reports for it
+	Personal  bool           `json:"personal"`
+	Sensitive bool           `json:"sensitive"` // sensitive PI (PIPL art 28; GB/T 45574-2025)
+	Values    int64          `json:"values"`    // non-empty values written
 	// Embedded counts the values of a free-text column that carry an
 	// identifier of the class.
-	Embedded map[classify.Class]int64
+	Embedded map[classify.Class]int64 `json:"embedded,omitempty"`
 }
 
 // Stats is the truth about a generated file.
 type Stats struct {
-	Rows  int64 // data rows, header excluded
-	Bytes int64 // bytes written to w, BOM and header included
+	Rows  int64 `json:"rows"`  // data rows, header excluded
+	Bytes int64 `json:"bytes"` // bytes written to w, BOM and header included
 	// Individuals is the number of distinct persons, which equals the number
 	// of distinct resident identity numbers and of mobile numbers (both are
 	// bijections of the person's index, so this holds up to 4.4 billion
 	// persons).
-	Individuals int64
+	Individuals int64 `json:"individuals"`
 	// SensitiveIndividuals counts the persons with at least one valid
 	// sensitive value (a Luhn-valid bank card or a diagnosis) in any of
 	// their rows.
-	SensitiveIndividuals int64
-	Columns              []ColumnStats
+	SensitiveIndividuals int64         `json:"sensitive_individuals"`
+	Columns              []ColumnStats `json:"columns"`
 }
 
 // benchmarkColumns is the layout of PresetBenchmark, in file order.
