@@ -193,13 +193,18 @@ func setKey(root *yaml.Node, key, value string) error {
 			n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: p}, next)
 		}
 		if last {
-			*next = yaml.Node{Kind: yaml.ScalarNode, Value: value}
-			// Let YAML resolve the tag (bool, int, str) as it would in a file.
+			*next = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value}
+			// Let YAML read the value as it would in a file: a bool, a count,
+			// or a flow list or mapping such as [DPF, CBPR].
 			var probe yaml.Node
-			if err := yaml.Unmarshal([]byte(value), &probe); err == nil && len(probe.Content) == 1 && probe.Content[0].Kind == yaml.ScalarNode {
-				next.Tag = probe.Content[0].Tag
-			} else {
-				next.Tag = "!!str"
+			if err := yaml.Unmarshal([]byte(value), &probe); err == nil && len(probe.Content) == 1 {
+				v := probe.Content[0]
+				switch {
+				case v.Kind == yaml.ScalarNode:
+					next.Tag = v.Tag
+				case v.Style&yaml.FlowStyle != 0:
+					*next = *v
+				}
 			}
 		}
 		n = next

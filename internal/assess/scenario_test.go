@@ -38,6 +38,7 @@ purpose: hr_management
 	}{
 		{name: "good", src: ScenarioSource{File: good}},
 		{name: "override wins", src: ScenarioSource{File: good, Overrides: []Override{{Key: "recipient.country", Value: "US", Flag: "--to"}}}},
+		{name: "set a list", src: ScenarioSource{Overrides: []Override{{Key: "recipient.certifications", Value: "[DPF, CBPR]"}}}},
 		{name: "set creates keys", src: ScenarioSource{Overrides: []Override{{Key: "exporter.ciio", Value: "true"}, {Key: "dataset.us_bulk_12m.biometric", Value: "1001"}}}},
 		{name: "unknown top key", src: ScenarioSource{File: write("u.yaml", "as_of: 2026-01-01\ncolour: red\n")}, wantErr: "colour: unknown key", wantLine: 2},
 		{name: "unknown nested key", src: ScenarioSource{File: write("n.yaml", "dataset:\n  prior_ytd: {people: 3}\n")}, wantErr: "dataset.prior_ytd.people: unknown key", wantLine: 2},
@@ -66,6 +67,9 @@ purpose: hr_management
 				}
 				if tc.name == "override wins" && s.Recipient.Country != "US" {
 					t.Errorf("override ignored: %q", s.Recipient.Country)
+				}
+				if tc.name == "set a list" && len(s.Recipient.Certifications) != 2 {
+					t.Errorf("--set list: %q", s.Recipient.Certifications)
 				}
 				if tc.name == "set creates keys" && (!s.Exporter.CIIO || s.Dataset.USBulk12m.Biometric != 1001) {
 					t.Errorf("--set ignored: %+v", s)
