@@ -54,6 +54,8 @@ var catalog = map[string]msg{
 	"yes":                   {"yes", "是"},
 	"no":                    {"no", "否"},
 	"none":                  {"None.", "无。"},
+	"embedded_contains":     {" — contains: ", "——内含："},
+	"list_sep":              {", ", "、"},
 	"ytd":                   {"Year to date (this export included)", "本年度累计（含本次）"},
 	"ytd_line":              {"%s individuals, %s with sensitive PI; %d earlier exports on record; source: %s", "%s 人，其中敏感个人信息 %s 人；本年已记录出境 %d 次；来源：%s"},
 	"decisions":             {"Decisions by jurisdiction", "各法域结论"},
@@ -275,7 +277,7 @@ var classNames = map[classify.Class]msg{
 	classify.ClassBiometric:    {"Biometric data", "生物识别信息"},
 	classify.ClassReligion:     {"Religious belief", "宗教信仰"},
 	classify.ClassMinor:        {"Data of a minor", "未成年人信息"},
-	classify.ClassNone:         {"Not personal data", "非个人信息"},
+	classify.ClassNone:         {"No specific class", "未归入特定类别"},
 	// Classes beyond docs/assess.md's list.
 	classify.Class("geo_coarse"): {"Coarse location", "粗略位置信息"},
 	classify.Class("age"):        {"Age", "年龄"},

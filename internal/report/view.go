@@ -230,7 +230,7 @@ func newViewProfile(r *assess.Result, lang Lang) viewProfile {
 			Table:      f.Table,
 			Name:       f.Name,
 			Class:      string(f.Class),
-			ClassLabel: className(f.Class, lang),
+			ClassLabel: className(f.Class, lang) + embeddedNote(f.Embedded, lang),
 			Personal:   f.Personal,
 			Sensitive:  f.Sensitive,
 			Confidence: strconv.FormatFloat(f.Confidence, 'f', 2, 64),
@@ -239,6 +239,29 @@ func newViewProfile(r *assess.Result, lang Lang) viewProfile {
 		})
 	}
 	return vp
+}
+
+// embeddedNote says which identifiers a free-text column carries, most
+// frequent first: " — contains: Mainland mobile number ×189, …".
+func embeddedNote(m map[classify.Class]int64, lang Lang) string {
+	if len(m) == 0 {
+		return ""
+	}
+	classes := make([]classify.Class, 0, len(m))
+	for c := range m {
+		classes = append(classes, c)
+	}
+	sort.Slice(classes, func(i, j int) bool {
+		if m[classes[i]] != m[classes[j]] {
+			return m[classes[i]] > m[classes[j]]
+		}
+		return classes[i] < classes[j]
+	})
+	parts := make([]string, len(classes))
+	for i, c := range classes {
+		parts[i] = className(c, lang) + " ×" + num(m[c])
+	}
+	return t(lang, "embedded_contains") + strings.Join(parts, t(lang, "list_sep"))
 }
 
 // classCounts counts the columns of p per class, most frequent first, ties
