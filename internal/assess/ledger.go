@@ -98,6 +98,10 @@ func OpenLedger(ctx context.Context, dataDir string, create bool) (*Ledger, erro
 	return &Ledger{db: db}, nil
 }
 
+// selectExports reads every column of exports in the order query scans.
+const selectExports = `SELECT id, recorded_at, export_date, exporter_country, recipient_country, recipient_name,
+	purpose, individuals, sensitive_individuals, us_bulk, routes FROM exports`
+
 // Close closes the ledger.
 func (l *Ledger) Close() error { return l.db.Close() }
 
@@ -125,8 +129,7 @@ func (l *Ledger) Record(ctx context.Context, r ExportRecord) (int64, error) {
 
 // List returns the exports recorded, oldest first; year 0 means all years.
 func (l *Ledger) List(ctx context.Context, year int) ([]ExportRecord, error) {
-	q := `SELECT id, recorded_at, export_date, exporter_country, recipient_country, recipient_name, purpose,
-		individuals, sensitive_individuals, us_bulk, routes FROM exports`
+	q := selectExports
 	var args []any
 	if year != 0 {
 		q += ` WHERE export_date >= ? AND export_date <= ?`
@@ -177,8 +180,7 @@ type Totals struct {
 // year to asOf inclusive (the Chinese calendar-year count).
 func (l *Ledger) YearToDate(ctx context.Context, exporterCountry string, asOf rulebook.Date) (Totals, error) {
 	start := fmt.Sprintf("%04d-01-01", asOf.Year())
-	recs, err := l.query(ctx, `SELECT id, recorded_at, export_date, exporter_country, recipient_country, recipient_name, purpose,
-		individuals, sensitive_individuals, us_bulk, routes FROM exports
+	recs, err := l.query(ctx, selectExports+`
 		WHERE export_date >= ? AND export_date <= ? AND exporter_country = ?`, start, asOf.String(), exporterCountry)
 	if err != nil {
 		return Totals{}, err
@@ -197,8 +199,7 @@ func (l *Ledger) YearToDate(ctx context.Context, exporterCountry string, asOf ru
 // (28 CFR 202.205: "at any point in the preceding 12 months", per pair).
 func (l *Ledger) Rolling12Months(ctx context.Context, recipientCountry, recipientName string, asOf rulebook.Date) (Totals, error) {
 	start := asOf.AddDate(-1, 0, 1).Format(time.DateOnly)
-	recs, err := l.query(ctx, `SELECT id, recorded_at, export_date, exporter_country, recipient_country, recipient_name, purpose,
-		individuals, sensitive_individuals, us_bulk, routes FROM exports
+	recs, err := l.query(ctx, selectExports+`
 		WHERE export_date >= ? AND export_date <= ? AND recipient_country = ? AND recipient_name = ?`,
 		start, asOf.String(), recipientCountry, recipientName)
 	if err != nil {
