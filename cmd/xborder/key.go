@@ -1,0 +1,162 @@
+package main
+
+import (
+	"crypto"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/xborder/xborder/internal/identity"
+	"github.com/xborder/xborder/internal/suite"
+)
+
+// maxKeyFileBytes bounds a key file; a PEM PKCS#8 key is a few hundred bytes.
+const maxKeyFileBytes = 64 << 10
+
+func newKeyCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "key",
+		Short: "Generate and inspect signing keys (Ed25519, ECDSA P-256, SM2)",
+	}
+	var alg, out string
+	var force bool
+	gen := &cobra.Command{
+		Use:   "generate --alg ed25519|p256|sm2 --out FILE",
+		Short: "Generate a signing key into a PKCS#8 PEM file (mode 0600)",
+		Long: `generate writes a new private key as PKCS#8 PEM, readable only by its owner, and
+prints its public key (multibase) and its did:key as JSON. SM2 keys use the
+sm2p256v1 OID, as OpenSSL 3, GmSSL and Tongsuo write them; their did:key uses the
+draft sm2-pub multicodec, which other implementations may not accept yet.`,
+		Example: `  xborder key generate --alg ed25519 --out issuer.pem
+  xborder key generate --alg sm2 --out issuer-gm.pem`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return badInput(errors.New("--out is required"), "give the file to write, e.g. --out issuer.pem")
+			}
+			a := suite.Alg(alg)
+			if a != suite.Ed25519 && a != suite.P256 && a != suite.SM2 {
+				return badInput(fmt.Errorf("--alg %q: accepted: ed25519, p256, sm2", alg), "")
+			}
+			if _, err := os.Stat(out); err == nil && !force {
+				return badInput(fmt.Errorf("%s exists", out), "choose another file, or add --force to replace the key")
+			}
+			s, err := suite.Generate(a, nil)
+			if err != nil {
+				return failure(err)
+			}
+			der, err := suite.MarshalPrivateKey(a, s)
+			if err != nil {
+				return failure(err)
+			}
+			if err := writePrivate(out, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})); err != nil {
+				return failure(err)
+			}
+			return printKeyInfo(e, a, s.Public())
+		},
+	}
+	gen.Flags().StringVar(&alg, "alg", "ed25519", "ed25519, p256 or sm2")
+	gen.Flags().StringVar(&out, "out", "", "file to write the private key to")
+	gen.Flags().BoolVar(&force, "force", false, "replace an existing file")
+
+	show := &cobra.Command{
+		Use:   "show FILE",
+		Short: "Print the algorithm, public key and did:key of a key file",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := loadSigner(args[0])
+			if err != nil {
+				return err
+			}
+			return printKeyInfo(e, s.Alg(), s.Public())
+		},
+	}
+	cmd.AddCommand(gen, show)
+	return cmd
+}
+
+func printKeyInfo(e *env, alg suite.Alg, pub crypto.PublicKey) error {
+	k, err := identity.NewKeyDID(alg, pub)
+	if err != nil {
+		return failure(err)
+	}
+	info := struct {
+		Alg                string `json:"alg"`
+		PublicKeyMultibase string `json:"publicKeyMultibase"`
+		DID                string `json:"did"`
+		Draft              bool   `json:"draft,omitempty"`
+	}{string(alg), k.Multibase, k.DID, k.Draft}
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(info)
+}
+
+// writePrivate writes data to path atomically with mode 0600.
+func writePrivate(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, ".key-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// loadSigner reads a PKCS#8 PEM key file of any supported algorithm.
+func loadSigner(path string) (suite.Signer, error) {
+	data, err := readLimited(path, maxKeyFileBytes)
+	if err != nil {
+		return nil, badInput(err, "give a key file written by xborder key generate")
+	}
+	block, _ := pem.Decode(data)
+	if block == nil || block.Type != "PRIVATE KEY" {
+		return nil, badInput(fmt.Errorf("%s: not a PEM \"PRIVATE KEY\" (PKCS#8) file", path), "give a key file written by xborder key generate")
+	}
+	for _, a := range []suite.Alg{suite.Ed25519, suite.P256, suite.SM2} {
+		priv, err := suite.ParsePrivateKey(a, block.Bytes)
+		if err != nil {
+			continue
+		}
+		s, err := suite.NewSigner(priv)
+		if err != nil {
+			return nil, failure(err)
+		}
+		return s, nil
+	}
+	return nil, badInput(fmt.Errorf("%s: not an Ed25519, P-256 or SM2 PKCS#8 key", path), "give a key file written by xborder key generate")
+}
+
+func readLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.Size() > limit {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, limit)
+	}
+	b := make([]byte, fi.Size())
+	_, err = io.ReadFull(f, b)
+	return b, err
+}
