@@ -1,0 +1,253 @@
+package vc
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/xborder/xborder/internal/suite"
+)
+
+// Media types of VC-JOSE-COSE (W3C REC 2025-05-15, §3.1.1).
+const (
+	TypVCJWT = "vc+jwt" // the JOSE "typ" of a credential secured as a JWS
+	CtyVC    = "vc"     // the optional JOSE "cty" of its payload
+)
+
+// JWTOptions configures SignJWT.
+type JWTOptions struct {
+	Signer suite.Signer // Ed25519 (alg EdDSA) or P-256 (alg ES256)
+	KeyID  string       // the JOSE "kid": the verification method URL the verifier resolves
+}
+
+var jwsAlgs = map[suite.Alg]jose.SignatureAlgorithm{suite.Ed25519: jose.EdDSA, suite.P256: jose.ES256}
+
+// SignJWT secures the credential doc as a vc+jwt (VC-JOSE-COSE): a compact
+// JWS whose protected header carries alg, typ "vc+jwt", cty "vc" and kid,
+// and whose payload is the credential itself. The credential is checked as
+// Sign checks it, except that a vc+jwt needs no JSON-LD processing, so its
+// contexts need not be pinned.
+func (p *Processor) SignJWT(ctx context.Context, doc any, opts JWTOptions) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", newErr(CodeInternal, err, "signing")
+	}
+	d, err := toDocument(doc)
+	if err != nil {
+		return "", err
+	}
+	if err := checkCredential(d); err != nil {
+		return "", err
+	}
+	if _, ok := d["proof"]; ok {
+		return "", newErr(CodeMalformed, nil, "a vc+jwt payload carries no embedded proof")
+	}
+	if opts.Signer == nil || opts.KeyID == "" {
+		return "", newErr(CodeMalformed, nil, "a signer and a key id are required")
+	}
+	alg, ok := jwsAlgs[opts.Signer.Alg()]
+	if !ok {
+		return "", newErr(CodeUnsupportedCryptosuite, nil, "no JOSE algorithm for %s keys", opts.Signer.Alg())
+	}
+	payload, err := json.Marshal(d)
+	if err != nil {
+		return "", newErr(CodeInternal, err, "encoding the payload")
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: opaqueSigner{opts.Signer, alg, opts.KeyID}},
+		(&jose.SignerOptions{}).WithType(TypVCJWT).WithContentType(CtyVC))
+	if err != nil {
+		return "", newErr(CodeInternal, err, "JOSE signer")
+	}
+	jws, err := signer.Sign(payload)
+	if err != nil {
+		return "", newErr(CodeInternal, err, "signing the JWS")
+	}
+	out, err := jws.CompactSerialize()
+	if err != nil {
+		return "", newErr(CodeInternal, err, "serialising the JWS")
+	}
+	return out, nil
+}
+
+// opaqueSigner adapts a suite.Signer to go-jose: go-jose hands over the JWS
+// signing input, and the suite signer hashes it as the algorithm requires
+// (none for EdDSA, SHA-256 for ES256) and returns the raw (r||s) signature
+// JWS uses.
+type opaqueSigner struct {
+	s   suite.Signer
+	alg jose.SignatureAlgorithm
+	kid string
+}
+
+func (o opaqueSigner) Public() *jose.JSONWebKey {
+	return &jose.JSONWebKey{Key: o.s.Public(), KeyID: o.kid, Algorithm: string(o.alg)}
+}
+
+func (o opaqueSigner) Algs() []jose.SignatureAlgorithm { return []jose.SignatureAlgorithm{o.alg} }
+
+func (o opaqueSigner) SignPayload(payload []byte, alg jose.SignatureAlgorithm) ([]byte, error) {
+	if alg != o.alg {
+		return nil, errors.New("algorithm mismatch")
+	}
+	return o.s.Sign(payload)
+}
+
+type joseHeader struct {
+	Alg  string          `json:"alg"`
+	Typ  string          `json:"typ"`
+	Cty  *string         `json:"cty"`
+	Kid  string          `json:"kid"`
+	Crit json.RawMessage `json:"crit"`
+}
+
+// VerifyJWT verifies a credential secured as a vc+jwt: compact JWS with
+// alg EdDSA or ES256, typ "vc+jwt" (cty "vc" when present), a kid the
+// resolver knows, a valid signature, and a payload that is a VCDM 2.0
+// credential without the JWT-VC 1.1 "vc"/"vp" claims and whose "iss", when
+// present, names the issuer. exp and nbf, when present, must be NumericDates
+// and are checked like validUntil and validFrom. Domain, Challenge,
+// ExpectedPurpose and SkipUnsupported of opts do not apply.
+func (p *Processor) VerifyJWT(ctx context.Context, token []byte, resolver KeyResolver, opts VerifyOptions) (*Result, error) {
+	res := &Result{}
+	fail := func(err error) (*Result, error) {
+		var e *Error
+		if !errors.As(err, &e) {
+			e = newErr(CodeInternal, err, "verification")
+		}
+		res.Verified, res.Code, res.Err = false, e.Code, e
+		return res, e
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(newErr(CodeInternal, err, "verification cancelled"))
+	}
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	if len(token) > 2*MaxDocumentSize {
+		return fail(newErr(CodeMalformed, nil, "token of %d bytes exceeds the limit", len(token)))
+	}
+	compact := string(bytes.TrimSpace(token))
+	parts := strings.Split(compact, ".")
+	if len(parts) != 3 {
+		return fail(newErr(CodeMalformed, nil, "not a compact JWS (%d parts)", len(parts)))
+	}
+	rawHeader, err := base64.RawURLEncoding.DecodeString(parts[0])
+	if err != nil {
+		return fail(newErr(CodeMalformed, err, "JOSE header"))
+	}
+	var h joseHeader
+	if err := json.Unmarshal(rawHeader, &h); err != nil {
+		return fail(newErr(CodeMalformed, err, "JOSE header"))
+	}
+	if h.Typ != TypVCJWT {
+		return fail(newErr(CodeMalformed, nil, "media type (typ) %q, want %q", h.Typ, TypVCJWT))
+	}
+	if h.Cty != nil && *h.Cty != CtyVC {
+		return fail(newErr(CodeMalformed, nil, "content type (cty) %q, want %q", *h.Cty, CtyVC))
+	}
+	if len(h.Crit) > 0 {
+		return fail(newErr(CodeMalformed, nil, "critical header parameters are not supported"))
+	}
+	var alg suite.Alg
+	for a, j := range jwsAlgs {
+		if string(j) == h.Alg {
+			alg = a
+		}
+	}
+	if alg == "" {
+		return fail(newErr(CodeUnsupportedCryptosuite, nil, "JOSE algorithm %q (accepted: EdDSA, ES256)", h.Alg))
+	}
+	jws, err := jose.ParseSignedCompact(compact, []jose.SignatureAlgorithm{jwsAlgs[alg]})
+	if err != nil {
+		return fail(newErr(CodeMalformed, err, "parsing the JWS"))
+	}
+
+	if h.Kid == "" {
+		return fail(newErr(CodeKeyResolution, nil, "the JOSE header has no kid"))
+	}
+	if resolver == nil {
+		return fail(newErr(CodeKeyResolution, nil, "no key resolver"))
+	}
+	kalg, pub, err := resolver.ResolveKey(ctx, h.Kid)
+	if err != nil {
+		return fail(newErr(CodeKeyResolution, err, "resolving %s", h.Kid))
+	}
+	if kalg != alg {
+		return fail(newErr(CodeKeyResolution, nil, "alg %s needs a %s key, %s is %s", h.Alg, alg, h.Kid, kalg))
+	}
+	pr := ProofResult{Cryptosuite: TypVCJWT + "/" + h.Alg, VerificationMethod: h.Kid}
+	payload, err := jws.Verify(pub)
+	if err != nil {
+		pr.Err = newErr(CodeBadSignature, err, "JWS by %s", h.Kid)
+		res.Proofs = []ProofResult{pr}
+		return fail(pr.Err)
+	}
+	pr.Verified = true
+	res.Proofs = []ProofResult{pr}
+
+	doc, err := decodeDocument(payload)
+	if err != nil {
+		return fail(err)
+	}
+	res.Credential = doc
+	for _, k := range []string{"vc", "vp"} {
+		if _, ok := doc[k]; ok {
+			return fail(newErr(CodeMalformed, nil, "the payload has a %q claim (JWT-VC 1.1); a vc+jwt payload is the credential itself", k))
+		}
+	}
+	if _, ok := doc["proof"]; ok {
+		return fail(newErr(CodeMalformed, nil, "a vc+jwt payload carries no embedded proof"))
+	}
+	if err := checkCredential(doc); err != nil {
+		return fail(err)
+	}
+	res.Issuer, _ = issuerID(doc)
+	if iss, ok := doc["iss"]; ok && iss != res.Issuer {
+		return fail(newErr(CodeMalformed, nil, "iss %v does not match the issuer %s", iss, res.Issuer))
+	}
+	res.ValidFrom, _, _ = dateTimeStamp(doc, "validFrom")
+	res.ValidUntil, _, _ = dateTimeStamp(doc, "validUntil")
+	if err := checkJWTTimes(doc, now); err != nil {
+		return fail(err)
+	}
+	if err := checkValidityPeriod(doc, now); err != nil {
+		return fail(err)
+	}
+	res.Verified = true
+	return res, nil
+}
+
+// checkJWTTimes applies the registered JWT claims exp and nbf (RFC 7519
+// NumericDate) when present.
+func checkJWTTimes(doc map[string]any, now time.Time) error {
+	read := func(k string) (time.Time, bool, error) {
+		v, ok := doc[k]
+		if !ok {
+			return time.Time{}, false, nil
+		}
+		f, isNum := v.(float64)
+		if !isNum || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > 1e11 {
+			return time.Time{}, false, newErr(CodeMalformed, nil, "%s must be a NumericDate", k)
+		}
+		sec, frac := math.Modf(f)
+		return time.Unix(int64(sec), int64(frac*1e9)), true, nil
+	}
+	if exp, ok, err := read("exp"); err != nil {
+		return err
+	} else if ok && !now.Before(exp) {
+		return newErr(CodeExpired, nil, "exp %s", exp.UTC().Format(time.RFC3339))
+	}
+	if nbf, ok, err := read("nbf"); err != nil {
+		return err
+	} else if ok && now.Before(nbf) {
+		return newErr(CodeNotYetValid, nil, "nbf %s", nbf.UTC().Format(time.RFC3339))
+	}
+	return nil
+}

@@ -1,0 +1,70 @@
+package vc
+
+import "github.com/piprate/json-gold/ld"
+
+// Processor signs and verifies credentials. It holds the pinned-context
+// loader, a bounded cache of processed contexts and the cryptosuites; it is
+// safe for concurrent use.
+type Processor struct {
+	loader   *Loader
+	ctxCache contextCache
+	suites   map[string]Cryptosuite
+	// workLimit bounds RDFC-1.0 Hash N-Degree Quads work per
+	// canonicalisation.
+	workLimit int
+}
+
+// WithRDFCWorkLimit sets the RDFC-1.0 work limit (default
+// DefaultRDFCWorkLimit); a document that needs more fails with
+// CodeMalformed.
+func WithRDFCWorkLimit(n int) Option {
+	return func(p *Processor) error {
+		if n <= 0 {
+			return newErr(CodeMalformed, nil, "work limit must be positive")
+		}
+		p.workLimit = n
+		return nil
+	}
+}
+
+// Option configures New.
+type Option func(*Processor) error
+
+// WithCryptosuite registers an additional RDFC-1.0-based cryptosuite (for
+// example an SM2/SM3 suite). A name already registered is an error.
+func WithCryptosuite(cs Cryptosuite) Option {
+	return func(p *Processor) error {
+		if cs.Name == "" || cs.NewHash == nil || cs.Alg == "" {
+			return newErr(CodeMalformed, nil, "cryptosuite needs a name, an algorithm and a hash")
+		}
+		if _, dup := p.suites[cs.Name]; dup {
+			return newErr(CodeMalformed, nil, "cryptosuite %q is already registered", cs.Name)
+		}
+		p.suites[cs.Name] = cs
+		return nil
+	}
+}
+
+// New returns a Processor over the pinned contexts with the built-in
+// cryptosuites (eddsa-rdfc-2022, ecdsa-rdfc-2019) and any added by opts.
+func New(opts ...Option) (*Processor, error) {
+	l, err := NewLoader()
+	if err != nil {
+		return nil, newErr(CodeInternal, err, "loading the pinned contexts")
+	}
+	p := &Processor{
+		loader:    l,
+		ctxCache:  contextCache{m: map[string]*ld.Context{}},
+		suites:    map[string]Cryptosuite{},
+		workLimit: DefaultRDFCWorkLimit,
+	}
+	for _, cs := range builtinCryptosuites() {
+		p.suites[cs.Name] = cs
+	}
+	for _, o := range opts {
+		if err := o(p); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}

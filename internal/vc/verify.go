@@ -1,0 +1,253 @@
+package vc
+
+import (
+	"context"
+	"crypto"
+	"errors"
+	"time"
+
+	"github.com/mr-tron/base58"
+
+	"github.com/xborder/xborder/internal/suite"
+)
+
+// KeyResolver resolves a verification method URL to its public key and
+// algorithm. It is also where the caller decides whether the method may be
+// used at all (for example, that a DID document lists it under
+// assertionMethod).
+type KeyResolver interface {
+	ResolveKey(ctx context.Context, verificationMethodURL string) (suite.Alg, crypto.PublicKey, error)
+}
+
+// KeyResolverFunc adapts a function to KeyResolver.
+type KeyResolverFunc func(ctx context.Context, verificationMethodURL string) (suite.Alg, crypto.PublicKey, error)
+
+// ResolveKey calls f.
+func (f KeyResolverFunc) ResolveKey(ctx context.Context, vm string) (suite.Alg, crypto.PublicKey, error) {
+	return f(ctx, vm)
+}
+
+// VerifyOptions configures Verify.
+type VerifyOptions struct {
+	Now             time.Time // the time validity is judged at; zero means time.Now()
+	ExpectedPurpose string    // default "assertionMethod"
+	Domain          string    // when set, every proof's domain must contain it
+	Challenge       string    // when set, every proof's challenge must equal it
+	// SkipUnsupported lets proofs whose type or cryptosuite this Processor
+	// does not know be reported and ignored, provided at least one proof
+	// verifies (for example an SM2 proof beside an Ed25519 one, checked by
+	// a verifier without the SM2 suite). By default every proof must verify.
+	SkipUnsupported bool
+}
+
+// Result is the outcome of Verify. Verified is true only when Err is nil.
+type Result struct {
+	Verified   bool
+	Code       Code   // "" when verified
+	Err        error  // an *Error when not verified
+	Issuer     string // the issuer URL
+	ValidFrom  time.Time
+	ValidUntil time.Time
+	Proofs     []ProofResult
+	Credential map[string]any // the decoded credential (with its proofs)
+}
+
+// ProofResult reports one proof of a proof set.
+type ProofResult struct {
+	Index              int
+	ID                 string
+	Cryptosuite        string
+	VerificationMethod string
+	ProofPurpose       string
+	Created            time.Time
+	Verified           bool
+	Skipped            bool  // unsupported and ignored (VerifyOptions.SkipUnsupported)
+	Err                error // an *Error when not verified
+}
+
+// Verify checks a credential secured with one or more Data Integrity
+// proofs: its bounds and JSON shape, that every @context is pinned, the VCDM
+// 2.0 required properties, the data-loss rule, every proof (purpose, domain,
+// challenge, expiry, key, signature), and last its validity period. The
+// returned error is nil exactly when the credential verifies; it is then
+// also in Result.Err, and its Code in Result.Code.
+func (p *Processor) Verify(ctx context.Context, signed []byte, resolver KeyResolver, opts VerifyOptions) (*Result, error) {
+	res := &Result{}
+	fail := func(err error) (*Result, error) {
+		var e *Error
+		if !errors.As(err, &e) {
+			e = newErr(CodeInternal, err, "verification")
+		}
+		res.Verified, res.Code, res.Err = false, e.Code, e
+		return res, e
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(newErr(CodeInternal, err, "verification cancelled"))
+	}
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	purpose := opts.ExpectedPurpose
+	if purpose == "" {
+		purpose = "assertionMethod"
+	}
+
+	doc, err := decodeDocument(signed)
+	if err != nil {
+		return fail(err)
+	}
+	res.Credential = doc
+	if err := p.checkContexts(doc); err != nil {
+		return fail(err)
+	}
+	if err := checkCredential(doc); err != nil {
+		return fail(err)
+	}
+	res.Issuer, _ = issuerID(doc)
+	res.ValidFrom, _, _ = dateTimeStamp(doc, "validFrom")
+	res.ValidUntil, _, _ = dateTimeStamp(doc, "validUntil")
+
+	proofs, err := proofList(doc)
+	if err != nil {
+		return fail(err)
+	}
+	if len(proofs) == 0 {
+		return fail(newErr(CodeMalformed, nil, "the credential has no proof"))
+	}
+
+	// The canonical document without proofs, shared by every proof that
+	// does not chain to earlier ones. Computing it first reports data loss
+	// in the document before anything about its proofs.
+	docCanon, err := p.canonicalize(ctx, withoutProof(doc))
+	if err != nil {
+		return fail(err)
+	}
+	verified := 0
+	var firstErr error
+	for i, proof := range proofs {
+		if err := ctx.Err(); err != nil {
+			return fail(newErr(CodeInternal, err, "verification cancelled"))
+		}
+		pr := ProofResult{Index: i}
+		pr.ID, _ = proof["id"].(string)
+		pr.Cryptosuite, _ = proof["cryptosuite"].(string)
+		pr.VerificationMethod, _ = proof["verificationMethod"].(string)
+		pr.ProofPurpose, _ = proof["proofPurpose"].(string)
+		pr.Created, _, _ = dateTimeStamp(proof, "created")
+		err := p.verifyProof(ctx, doc, proofs, proof, docCanon, resolver, purpose, now, opts)
+		switch {
+		case err == nil:
+			pr.Verified = true
+			verified++
+		case opts.SkipUnsupported && CodeOf(err) == CodeUnsupportedCryptosuite:
+			pr.Skipped, pr.Err = true, err
+		default:
+			pr.Err = err
+			if firstErr == nil {
+				firstErr = err
+			}
+		}
+		res.Proofs = append(res.Proofs, pr)
+	}
+	if firstErr != nil {
+		return fail(firstErr)
+	}
+	if verified == 0 {
+		return fail(newErr(CodeUnsupportedCryptosuite, nil, "no proof with a supported cryptosuite"))
+	}
+	if err := checkValidityPeriod(doc, now); err != nil {
+		return fail(err)
+	}
+	res.Verified = true
+	return res, nil
+}
+
+func (p *Processor) verifyProof(ctx context.Context, doc map[string]any, all []map[string]any, proof map[string]any,
+	docCanon []byte, resolver KeyResolver, purpose string, now time.Time, opts VerifyOptions) error {
+	if t, _ := proof["type"].(string); t != ProofTypeDataIntegrity {
+		return newErr(CodeUnsupportedCryptosuite, nil, "proof type %q", proof["type"])
+	}
+	name, _ := proof["cryptosuite"].(string)
+	cs, ok := p.suites[name]
+	if !ok {
+		return newErr(CodeUnsupportedCryptosuite, nil, "cryptosuite %q", name)
+	}
+	pv, _ := proof["proofValue"].(string)
+	if len(pv) < 2 || pv[0] != 'z' {
+		return newErr(CodeMalformed, nil, "proofValue must be a multibase base58btc string")
+	}
+	sig, err := base58.Decode(pv[1:])
+	if err != nil {
+		return newErr(CodeMalformed, err, "proofValue")
+	}
+	vm, _ := proof["verificationMethod"].(string)
+	if !absoluteIRI(vm) {
+		return newErr(CodeMalformed, nil, "verificationMethod must be a URL")
+	}
+	if pp, _ := proof["proofPurpose"].(string); pp != purpose {
+		return newErr(CodePurposeMismatch, nil, "proof purpose %q, expected %q", pp, purpose)
+	}
+	if _, _, err := dateTimeStamp(proof, "created"); err != nil {
+		return err
+	}
+	if exp, ok, err := dateTimeStamp(proof, "expires"); err != nil {
+		return err
+	} else if ok && now.After(exp) {
+		return newErr(CodeExpired, nil, "proof expired at %s", exp.Format(time.RFC3339))
+	}
+	if opts.Domain != "" && !hasType(proof["domain"], opts.Domain) {
+		return newErr(CodeDomainMismatch, nil, "proof domain does not include %q", opts.Domain)
+	}
+	if opts.Challenge != "" {
+		if c, _ := proof["challenge"].(string); c != opts.Challenge {
+			return newErr(CodeChallengeMismatch, nil, "proof challenge does not match")
+		}
+	}
+	// A proof may carry its own @context; it must then be a prefix of the
+	// document's (Data Integrity 1.0, Verify Proof step 3).
+	if pc, ok := proof["@context"]; ok {
+		dc, pcs := asArray(doc["@context"]), asArray(pc)
+		if len(pcs) > len(dc) {
+			return newErr(CodeMalformed, nil, "proof @context is not a prefix of the document @context")
+		}
+		for i := range pcs {
+			if a, _ := pcs[i].(string); a == "" || a != dc[i] {
+				return newErr(CodeMalformed, nil, "proof @context is not a prefix of the document @context")
+			}
+		}
+	}
+
+	unsecured, err := unsecuredDocument(doc, all, proof)
+	if err != nil {
+		return err
+	}
+	canon := docCanon
+	if _, chained := proof["previousProof"]; chained {
+		if canon, err = p.canonicalize(ctx, unsecured); err != nil {
+			return err
+		}
+	}
+	hashData, err := p.hashDataWithDocCanon(ctx, canon, unsecured, proof, cs)
+	if err != nil {
+		return err
+	}
+
+	if resolver == nil {
+		return newErr(CodeKeyResolution, nil, "no key resolver")
+	}
+	alg, pub, err := resolver.ResolveKey(ctx, vm)
+	if err != nil {
+		return newErr(CodeKeyResolution, err, "resolving %s", vm)
+	}
+	if alg != cs.Alg {
+		return newErr(CodeKeyResolution, nil, "%s needs a %s key, %s is %s", cs.Name, cs.Alg, vm, alg)
+	}
+	if err := suite.Verify(alg, pub, hashData, sig); err != nil {
+		if errors.Is(err, suite.ErrBadSignature) {
+			return newErr(CodeBadSignature, err, "proof by %s", vm)
+		}
+		return newErr(CodeKeyResolution, err, "key of %s", vm)
+	}
+	return nil
+}
