@@ -3,10 +3,13 @@ package identity
 import (
 	"container/list"
 	"context"
+	"crypto"
 	"errors"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/xborder/xborder/internal/suite"
 )
 
 // Media types of DID document representations.
@@ -325,4 +328,16 @@ func cloneResult(res *Result) *Result {
 		c.Document = res.Document.Clone()
 	}
 	return &c
+}
+
+// ResolveKey dereferences a verification method URL to its public key,
+// requiring the method to be listed under assertionMethod: the relationship
+// that lets a key sign credentials. It makes *Resolver a key resolver for
+// internal/vc.
+func (r *Resolver) ResolveKey(ctx context.Context, verificationMethodURL string) (suite.Alg, crypto.PublicKey, error) {
+	vm, err := r.VerificationMethod(ctx, verificationMethodURL, AssertionMethod)
+	if err != nil {
+		return "", nil, err
+	}
+	return vm.PublicKey()
 }

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/xborder/xborder/internal/suite"
 )
 
 // fakeClock is a settable clock for the cache.
@@ -218,4 +220,37 @@ func TestResolverDispatch(t *testing.T) {
 	if _, err := r.Resolve(cancelled, k); Code(err) != CodeInternalError || !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled context: %v", err)
 	}
+}
+
+// TestResolveKey: a did:key verification method resolves to its key under
+// assertionMethod; an unknown fragment does not.
+func TestResolveKey(t *testing.T) {
+	s, err := suite.Generate(suite.Ed25519, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := NewKeyDID(suite.Ed25519, s.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewResolver(ResolverOptions{})
+	alg, pub, err := r.ResolveKey(context.Background(), k.VerificationMethodID())
+	if err != nil || alg != suite.Ed25519 {
+		t.Fatalf("ResolveKey: %v, %v", alg, err)
+	}
+	if err := suite.Verify(alg, pub, []byte("m"), mustSign(t, s, []byte("m"))); err != nil {
+		t.Errorf("resolved key does not verify: %v", err)
+	}
+	if _, _, err := r.ResolveKey(context.Background(), k.DID+"#other"); err == nil {
+		t.Error("an unknown fragment resolved")
+	}
+}
+
+func mustSign(t *testing.T, s suite.Signer, m []byte) []byte {
+	t.Helper()
+	sig, err := s.Sign(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sig
 }

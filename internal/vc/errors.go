@@ -21,6 +21,7 @@ const (
 	CodeChallengeMismatch      Code = "challenge_mismatch"      // proof challenge is not the expected one
 	CodeExpired                Code = "expired"                 // validUntil (or proof expires) is in the past
 	CodeNotYetValid            Code = "not_yet_valid"           // validFrom is in the future
+	CodeIssuerMismatch         Code = "issuer_mismatch"         // a proof's key does not belong to the issuer (VerifyOptions.RequireIssuerKey)
 	CodeInternal               Code = "internal"                // a bug or an environment failure, not the input's fault
 )
 

@@ -212,6 +212,9 @@ func (p *Processor) VerifyJWT(ctx context.Context, token []byte, resolver KeyRes
 	if iss, ok := doc["iss"]; ok && iss != res.Issuer {
 		return fail(newErr(CodeMalformed, nil, "iss %v does not match the issuer %s", iss, res.Issuer))
 	}
+	if opts.RequireIssuerKey && !ownedBy(h.Kid, res.Issuer) {
+		return fail(newErr(CodeIssuerMismatch, nil, "kid %s does not belong to the issuer %s", h.Kid, res.Issuer))
+	}
 	res.ValidFrom, _, _ = dateTimeStamp(doc, "validFrom")
 	res.ValidUntil, _, _ = dateTimeStamp(doc, "validUntil")
 	if err := checkJWTTimes(doc, now); err != nil {

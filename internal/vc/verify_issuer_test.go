@@ -1,0 +1,63 @@
+package vc
+
+import (
+	"context"
+	"crypto"
+	"testing"
+	"time"
+
+	"github.com/xborder/xborder/internal/suite"
+)
+
+// TestRequireIssuerKey: with the policy on, a proof or a vc+jwt signed by a
+// key that is not the issuer's own is refused with issuer_mismatch; with it
+// off (the default, as the W3C vectors need) it verifies.
+func TestRequireIssuerKey(t *testing.T) {
+	ctx := context.Background()
+	s, err := suite.Generate(suite.Ed25519, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const vm = "did:example:signer#key-1"
+	resolver := KeyResolverFunc(func(ctx context.Context, url string) (suite.Alg, crypto.PublicKey, error) {
+		return suite.Ed25519, s.Public(), nil
+	})
+	p, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, issuer := range []string{"did:example:signer", "did:example:someone-else"} {
+		cred := map[string]any{
+			"@context":          []any{ContextV2},
+			"type":              []any{"VerifiableCredential"},
+			"issuer":            issuer,
+			"validFrom":         "2026-01-01T00:00:00Z",
+			"credentialSubject": map[string]any{"id": "did:example:alice"},
+		}
+		signed, err := p.Sign(ctx, cred, ProofOptions{Cryptosuite: EdDSARDFC2022, VerificationMethod: vm, Signer: s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := p.SignJWT(ctx, cred, JWTOptions{Signer: s, KeyID: vm})
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+		own := issuer == "did:example:signer"
+		for _, strict := range []bool{false, true} {
+			opts := VerifyOptions{Now: now, RequireIssuerKey: strict}
+			_, err1 := p.Verify(ctx, signed, resolver, opts)
+			_, err2 := p.VerifyJWT(ctx, []byte(tok), resolver, opts)
+			for _, err := range []error{err1, err2} {
+				switch {
+				case !strict || own:
+					if err != nil {
+						t.Errorf("issuer %s strict %v: %v", issuer, strict, err)
+					}
+				case CodeOf(err) != CodeIssuerMismatch:
+					t.Errorf("issuer %s strict: got %v, want issuer_mismatch", issuer, err)
+				}
+			}
+		}
+	}
+}
