@@ -77,3 +77,49 @@ func TestRadixSort(t *testing.T) {
 		}
 	}
 }
+
+// TestDistinctCounterBuckets spreads keys over every bucket (full 64-bit
+// range, with repeats and keys at the bucket edges), in memory and
+// spilling, compacting on one goroutine and on several
+// (parallelCompactMin), and compares with a map.
+func TestDistinctCounterBuckets(t *testing.T) {
+	for _, tc := range []struct {
+		budget int64
+		n      int
+	}{{1 << 20, 60000}, {20000, 60000}, {3000, 60000}, {1 << 23, 200000}, {2 << 20, 300000}} {
+		budget := tc.budget
+		d := newDistinctCounter(budget, t.TempDir())
+		r := rand.New(rand.NewPCG(9, 10))
+		want := map[uint64]uint8{}
+		var seen []uint64
+		for i := 0; i < tc.n; i++ {
+			var k uint64
+			switch {
+			case len(seen) > 0 && r.IntN(4) == 0:
+				k = seen[r.IntN(len(seen))]
+			case r.IntN(50) == 0:
+				k = uint64(r.IntN(256))<<56 | uint64(r.IntN(2))*(1<<56-1) // bucket edges
+			default:
+				k = r.Uint64()
+			}
+			seen = append(seen, k)
+			f := uint8(1) << r.IntN(8)
+			want[k] |= f
+			if err := d.add(k, f); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := d.result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wc counts
+		for _, f := range want {
+			wc.addEntry(f)
+		}
+		if got != wc {
+			t.Errorf("budget %d: got %+v, want %+v", budget, got, wc)
+		}
+		d.close()
+	}
+}

@@ -370,6 +370,13 @@ func (r *runner) fullPass(ctx context.Context, rd tabular.Reader, tp *tablePlan,
 	out := make(chan rowKeys, 2*nw)
 	free := make(chan rowKeys, 4*nw)
 	workerCounts := make([][]colCount, nw)
+	// Batches are handed back to a reader that reuses them once validated:
+	// nothing keeps a row after tp.batch (values kept, such as examples,
+	// are strings, which stay valid).
+	release := func(*tabular.Batch) {}
+	if rel, ok := rd.(tabular.Releaser); ok {
+		release = rel.Release
+	}
 	var wg sync.WaitGroup
 	for w := 0; w < nw; w++ {
 		wg.Add(1)
@@ -387,6 +394,7 @@ func (r *runner) fullPass(ctx context.Context, rd tabular.Reader, tp *tablePlan,
 				default:
 				}
 				rk = tp.batch(b.Rows, counts, st, rk)
+				release(b)
 				select {
 				case out <- rk:
 				case <-ctx.Done():

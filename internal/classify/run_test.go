@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -278,5 +279,56 @@ func TestRunFallbackIdentity(t *testing.T) {
 	// them), then 李四 and 王五 by their names: 11.
 	if p.Individuals != 9+2 || len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], "3 rows had no valid identifier") {
 		t.Errorf("individuals %d warnings %q", p.Individuals, p.Warnings)
+	}
+}
+
+// hideRelease wraps a reader so that it does not implement
+// tabular.Releaser: the pipeline then never hands batches back.
+type hideRelease struct{ tabular.Reader }
+
+// TestRunBatchReuseSameProfile profiles the same CSV with batches handed
+// back to the reader for reuse (tabular.Releaser) and without: the
+// profiles must be identical.
+func TestRunBatchReuseSameProfile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "t.csv")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeBenchCSV(f, 30000, 3); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	o := Options{RefDate: testRef, Workers: 3, Tabular: tabular.Options{BatchRows: 64, Workers: 2}}.withDefaults()
+	tables, err := tabular.Discover(context.Background(), p, o.Tabular)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := func(hide bool) tableSource {
+		return tableSource{name: "t.csv", path: p, format: "csv", size: tables[0].Size,
+			open: func(ctx context.Context) (tabular.Reader, error) {
+				rd, err := tabular.Open(ctx, tables[0], o.Tabular)
+				if err != nil || !hide {
+					if _, ok := rd.(tabular.Releaser); !ok && err == nil {
+						t.Error("CSV reader does not implement tabular.Releaser")
+					}
+					return rd, err
+				}
+				return hideRelease{rd}, nil
+			}}
+	}
+	with, err := run(context.Background(), []tableSource{src(false)}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	without, err := run(context.Background(), []tableSource{src(true)}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(with, without) {
+		t.Errorf("profiles differ with batch reuse:\n%+v\nwithout:\n%+v", with, without)
+	}
+	if with.Rows != 30000 || with.Individuals == 0 {
+		t.Errorf("rows %d, individuals %d", with.Rows, with.Individuals)
 	}
 }

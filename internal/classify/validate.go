@@ -938,7 +938,9 @@ func personName(v string, _ *colEnv) match {
 func hanName(s string) match {
 	var rs [4]rune
 	n, dot := 0, false
-	for _, r := range s {
+	for i := 0; i < len(s); {
+		r, size := decodeRune(s, i)
+		i += size
 		if r == '·' || r == '・' || r == '•' {
 			dot = true
 			continue
@@ -1016,13 +1018,21 @@ func address(v string, _ *colEnv) match {
 	}
 	if s[0] >= utf8.RuneSelf || hasNonASCII(s) {
 		runes, area, street := 0, 0, 0
-		for _, r := range s {
+		for i := 0; i < len(s); {
 			runes++
-			switch r {
-			case '省', '市', '区', '县', '镇', '乡', '村', '州', '旗':
-				area++
-			case '路', '街', '道', '巷', '弄', '号', '栋', '幢', '楼', '室', '苑':
-				street++
+			if s[i] < utf8.RuneSelf {
+				i++ // no marker is ASCII
+			} else {
+				r, size := decodeRune(s, i)
+				i += size
+				if m := &addrMarkers[r%addrHashMod]; m.r == r {
+					switch m.kind {
+					case addrArea:
+						area++
+					case addrStreet:
+						street++
+					}
+				}
 			}
 			if area >= 1 && street >= 1 && (runes >= 6 || len(s) >= 24) {
 				return strongMatch
@@ -1039,6 +1049,58 @@ func address(v string, _ *colEnv) match {
 		return noMatch
 	}
 	return englishAddress(s)
+}
+
+// Address marker runes: administrative areas and street-level places.
+const (
+	addrAreaRunes   = "省市区县镇乡村州旗"
+	addrStreetRunes = "路街道巷弄号栋幢楼室苑"
+)
+
+const (
+	addrNone = iota
+	addrArea
+	addrStreet
+)
+
+// addrHashMod is the smallest modulus giving every marker rune its own slot
+// in addrMarkers (a perfect hash, checked when the table is built), so that
+// a rune is looked up with one division by a constant and one comparison.
+const addrHashMod = 82
+
+type addrMarker struct {
+	r    rune
+	kind uint8
+}
+
+var addrMarkers = func() (t [addrHashMod]addrMarker) {
+	for kind, runes := range map[uint8]string{addrArea: addrAreaRunes, addrStreet: addrStreetRunes} {
+		for _, r := range runes {
+			if t[r%addrHashMod].kind != addrNone {
+				panic("classify: address marker hash collision")
+			}
+			t[r%addrHashMod] = addrMarker{r, kind}
+		}
+	}
+	return t
+}()
+
+// decodeRune decodes the rune at s[i] as a range loop does (an invalid
+// byte is utf8.RuneError of size 1), with ASCII and the three-byte
+// sequences of Chinese text decoded inline: the hot validators spent most
+// of their time in the runtime's general decoder.
+func decodeRune(s string, i int) (rune, int) {
+	c := s[i]
+	if c < utf8.RuneSelf {
+		return rune(c), 1
+	}
+	if c&0xF0 == 0xE0 && i+2 < len(s) {
+		c1, c2 := s[i+1], s[i+2]
+		if c1&0xC0 == 0x80 && c2&0xC0 == 0x80 && (c != 0xE0 || c1 >= 0xA0) && (c != 0xED || c1 <= 0x9F) {
+			return rune(c&0x0F)<<12 | rune(c1&0x3F)<<6 | rune(c2&0x3F), 3
+		}
+	}
+	return utf8.DecodeRuneInString(s[i:])
 }
 
 func hasNonASCII(s string) bool {

@@ -1,6 +1,10 @@
 package classify
 
-import "testing"
+import (
+	"slices"
+	"strings"
+	"testing"
+)
 
 var testEnv = colEnv{ref: 20260415}
 
@@ -329,6 +333,59 @@ func TestNameHints(t *testing.T) {
 		got := nameHints(x.name)
 		if got&x.want != x.want || got&x.not != 0 {
 			t.Errorf("nameHints(%q) = %b, want %b set and %b clear", x.name, got, x.want, x.not)
+		}
+	}
+}
+
+// TestDecodeRuneMatchesRange checks decodeRune against a range loop on
+// valid and invalid text, including the three-byte edge cases.
+func TestDecodeRuneMatchesRange(t *testing.T) {
+	cases := []string{
+		"", "abc", "北京市海淀区中关村大街1号", "é😀\uFFFD\uFFFF\u0800\uD7FF\uE000",
+		"\xe0\xa0\x80\xe0\x9f\xbf", "\xed\x9f\xbf\xed\xa0\x80", "\xe4\xb8", "\xe4", "\xe4\xb8\x41", "\xe4\x41\xad",
+		"\xc0\x80\xc2\x80\xf0\x90\x80\x80\xf4\x90\x80\x80\x80\xff", "路\xe8\xb7", "\xef\xbf\xbd",
+	}
+	for _, s := range cases {
+		var want, got []rune
+		var wantPos, gotPos []int
+		for i, r := range s {
+			want = append(want, r)
+			wantPos = append(wantPos, i)
+		}
+		for i := 0; i < len(s); {
+			r, size := decodeRune(s, i)
+			got = append(got, r)
+			gotPos = append(gotPos, i)
+			i += size
+		}
+		if !slices.Equal(got, want) || !slices.Equal(gotPos, wantPos) {
+			t.Errorf("%q: decodeRune gives %q at %v, range gives %q at %v", s, got, gotPos, want, wantPos)
+		}
+	}
+}
+
+// TestAddressMarkers checks the perfect-hash marker table against the
+// marker lists, and that no other rune of a sample of text is a marker.
+func TestAddressMarkers(t *testing.T) {
+	kindOf := func(r rune) uint8 {
+		if m := addrMarkers[r%addrHashMod]; m.r == r {
+			return m.kind
+		}
+		return addrNone
+	}
+	for _, r := range addrAreaRunes {
+		if kindOf(r) != addrArea {
+			t.Errorf("%q not an area marker", r)
+		}
+	}
+	for _, r := range addrStreetRunes {
+		if kindOf(r) != addrStreet {
+			t.Errorf("%q not a street marker", r)
+		}
+	}
+	for r := rune(0); r < 0x10000; r++ {
+		if kindOf(r) != addrNone && !strings.ContainsRune(addrAreaRunes+addrStreetRunes, r) {
+			t.Errorf("%q (U+%04X) wrongly a marker", r, r)
 		}
 	}
 }

@@ -60,6 +60,9 @@ type csvReader struct {
 	pendErr error
 	err     error
 	read    atomic.Int64
+
+	// free holds released batches for the workers to refill (Release).
+	free chan *Batch
 }
 
 type csvJob struct {
@@ -79,7 +82,7 @@ func openCSV(ctx context.Context, t Table, opts Options) (Reader, error) {
 	if err != nil {
 		return nil, &Error{Path: t.Path, Msg: "cannot open file", Hint: "check that the file is readable", Err: err}
 	}
-	r := &csvReader{t: t, opts: opts, f: f}
+	r := &csvReader{t: t, opts: opts, f: f, free: make(chan *Batch, 2*opts.Workers+4)}
 	if err := r.init(); err != nil {
 		f.Close()
 		return nil, err
@@ -566,8 +569,19 @@ func (r *csvReader) parseChunk(job *csvJob) csvResult {
 	var b *Batch
 	var backing []string
 	var lines []int64
+	stale := 0 // values left in a reused backing array by its last batch
 	finish := func() {
-		if b == nil || len(b.Rows) == 0 {
+		if b == nil {
+			return
+		}
+		// Drop the references a reused array still holds beyond the new
+		// rows, so that it does not keep old chunks' text alive.
+		if stale > len(backing) {
+			clear(backing[len(backing):stale])
+		}
+		b.backing = backing
+		if len(b.Rows) == 0 {
+			b = nil
 			return
 		}
 		b.Lines = lines
@@ -594,8 +608,8 @@ func (r *csvReader) parseChunk(job *csvJob) csvResult {
 				perRow := max(1, pos/done)
 				est = min(est, (len(s)-pos)/perRow+(len(s)-pos)/perRow/8+16)
 			}
-			b = &Batch{FirstLine: line, Rows: make([][]string, 0, est)}
-			backing = make([]string, 0, est*ncols)
+			b, backing, stale = r.batchFor(est, ncols)
+			b.FirstLine = line
 			lines = nil
 		}
 		// Parse straight into the batch's backing array.
@@ -643,6 +657,34 @@ func (r *csvReader) parseChunk(job *csvJob) csvResult {
 	}
 	finish()
 	return res
+}
+
+// batchFor returns an empty batch for about est rows: a released one when
+// one is large enough, else a new one. stale is the number of values the
+// reused backing array still holds from its previous batch.
+func (r *csvReader) batchFor(est, ncols int) (b *Batch, backing []string, stale int) {
+	select {
+	case fb := <-r.free:
+		if cap(fb.Rows) >= est && cap(fb.backing) >= est*ncols {
+			*fb = Batch{Rows: fb.Rows[:0], backing: fb.backing}
+			return fb, fb.backing[:0], len(fb.backing)
+		}
+	default:
+	}
+	return &Batch{Rows: make([][]string, 0, est)}, make([]string, 0, est*ncols), 0
+}
+
+// Release hands a batch the caller is done with back for reuse (Releaser).
+// Batches beyond what the reader keeps, and batches of other readers, are
+// left to the garbage collector.
+func (r *csvReader) Release(b *Batch) {
+	if b == nil || b.backing == nil {
+		return
+	}
+	select {
+	case r.free <- b:
+	default:
+	}
 }
 
 func encName(enc string) string {

@@ -14,7 +14,9 @@
 // call it). Malformed input is reported as an *Error naming the file, the
 // table, the line and what to do (Hint); error messages never contain data
 // values, only positions and column names. Readers that have non-fatal
-// remarks implement Warner; the package never logs.
+// remarks implement Warner; the package never logs. Readers that can reuse
+// the memory of batches implement Releaser: a caller done with a batch
+// (and with its row slices; values may be kept) hands it back with Release.
 //
 // # Formats
 //
@@ -73,7 +75,8 @@
 // record boundaries (a newline outside quotes, by quote parity) and parses
 // them on Options.Workers goroutines; at most 2*Workers+2 blocks are in
 // flight, so it holds about (2*Workers+4) MiB besides the batches the
-// caller keeps (more only for records longer than a block). Values of a
+// caller keeps (more only for records longer than a block), and up to
+// 2*Workers+4 released batches waiting to be refilled. Values of a
 // CSV batch are substrings of the block's text: keeping one value keeps
 // its 1 MiB block alive (use strings.Clone to keep values for long). JSON
 // holds the 1000-record column sample; XLSX holds the shared strings;
@@ -126,6 +129,22 @@ type Batch struct {
 	// Rows hold one string per column, in the order of Reader.Columns. A value
 	// the source lacks (a JSON key absent from one object) is "".
 	Rows [][]string
+
+	// backing is the array the rows of a CSV batch are slices of, kept so
+	// that a released batch can be refilled (Releaser); its length is the
+	// number of values written in it.
+	backing []string
+}
+
+// Releaser is implemented by readers that can reuse the memory of batches
+// the caller is done with (the CSV and TSV reader). After Release(b) the
+// caller must not use b, b.Rows, b.Lines or any row slice b.Rows[i] again:
+// the reader refills them with later rows. The values themselves are
+// strings and stay valid. Release a batch at most once. Releasing is optional: a batch never released is
+// left to the garbage collector. Release may be called from any goroutine,
+// also after Close.
+type Releaser interface {
+	Release(b *Batch)
 }
 
 // Line returns the line or record number of row i.
