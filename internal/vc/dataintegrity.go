@@ -26,8 +26,8 @@ const (
 // first) and the result is signed with a key of algorithm Alg, whose Signer
 // applies any hashing the signature algorithm itself prescribes.
 //
-// The two W3C suites are built in; others (an SM2/SM3 suite) can be added
-// with WithCryptosuite.
+// The two W3C suites are built in; xborder's SM2/SM3 suite is added with
+// WithSM2, others with WithCryptosuite.
 type Cryptosuite struct {
 	Name    string
 	Alg     suite.Alg
@@ -70,6 +70,13 @@ func (p *Processor) Sign(ctx context.Context, doc any, opts ProofOptions) ([]byt
 	if err := checkCredential(d); err != nil {
 		return nil, err
 	}
+	return p.addProof(ctx, d, opts, "assertionMethod")
+}
+
+// addProof adds a DataIntegrityProof configured by opts to the checked
+// document d (a credential or a presentation) and returns d as JSON.
+// defaultPurpose applies when opts.ProofPurpose is empty.
+func (p *Processor) addProof(ctx context.Context, d map[string]any, opts ProofOptions, defaultPurpose string) ([]byte, error) {
 	if err := p.checkContexts(d); err != nil {
 		return nil, err
 	}
@@ -88,7 +95,7 @@ func (p *Processor) Sign(ctx context.Context, doc any, opts ProofOptions) ([]byt
 	}
 	purpose := opts.ProofPurpose
 	if purpose == "" {
-		purpose = "assertionMethod"
+		purpose = defaultPurpose
 	}
 
 	existing, err := proofList(d)

@@ -22,6 +22,8 @@ const (
 	CodeExpired                Code = "expired"                 // validUntil (or proof expires) is in the past
 	CodeNotYetValid            Code = "not_yet_valid"           // validFrom is in the future
 	CodeIssuerMismatch         Code = "issuer_mismatch"         // a proof's key does not belong to the issuer (VerifyOptions.RequireIssuerKey)
+	CodeHolderMismatch         Code = "holder_mismatch"         // a presentation's key, or a credential's subject, is not the holder's
+	CodeReplayed               Code = "replayed"                // a presentation's challenge (nonce) was already used
 	CodeInternal               Code = "internal"                // a bug or an environment failure, not the input's fault
 )
 

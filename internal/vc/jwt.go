@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"math"
 	"strings"
 	"time"
 
@@ -48,19 +47,24 @@ func (p *Processor) SignJWT(ctx context.Context, doc any, opts JWTOptions) (stri
 	if _, ok := d["proof"]; ok {
 		return "", newErr(CodeMalformed, nil, "a vc+jwt payload carries no embedded proof")
 	}
-	if opts.Signer == nil || opts.KeyID == "" {
-		return "", newErr(CodeMalformed, nil, "a signer and a key id are required")
-	}
-	alg, ok := jwsAlgs[opts.Signer.Alg()]
-	if !ok {
-		return "", newErr(CodeUnsupportedCryptosuite, nil, "no JOSE algorithm for %s keys", opts.Signer.Alg())
-	}
 	payload, err := json.Marshal(d)
 	if err != nil {
 		return "", newErr(CodeInternal, err, "encoding the payload")
 	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: opaqueSigner{opts.Signer, alg, opts.KeyID}},
-		(&jose.SignerOptions{}).WithType(TypVCJWT).WithContentType(CtyVC))
+	return signJWS(payload, opts.Signer, opts.KeyID, TypVCJWT, CtyVC)
+}
+
+// signJWS signs payload as a compact JWS with the given typ, cty and kid.
+func signJWS(payload []byte, s suite.Signer, kid, typ, cty string) (string, error) {
+	if s == nil || kid == "" {
+		return "", newErr(CodeMalformed, nil, "a signer and a key id are required")
+	}
+	alg, ok := jwsAlgs[s.Alg()]
+	if !ok {
+		return "", newErr(CodeUnsupportedCryptosuite, nil, "no JOSE algorithm for %s keys", s.Alg())
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: opaqueSigner{s, alg, kid}},
+		(&jose.SignerOptions{}).WithType(jose.ContentType(typ)).WithContentType(jose.ContentType(cty)))
 	if err != nil {
 		return "", newErr(CodeInternal, err, "JOSE signer")
 	}
@@ -130,67 +134,13 @@ func (p *Processor) VerifyJWT(ctx context.Context, token []byte, resolver KeyRes
 	if now.IsZero() {
 		now = time.Now()
 	}
-	if len(token) > 2*MaxDocumentSize {
-		return fail(newErr(CodeMalformed, nil, "token of %d bytes exceeds the limit", len(token)))
+	kid, payload, pr, err := verifyJWS(ctx, token, TypVCJWT, CtyVC, resolver)
+	if pr != nil {
+		res.Proofs = []ProofResult{*pr}
 	}
-	compact := string(bytes.TrimSpace(token))
-	parts := strings.Split(compact, ".")
-	if len(parts) != 3 {
-		return fail(newErr(CodeMalformed, nil, "not a compact JWS (%d parts)", len(parts)))
-	}
-	rawHeader, err := base64.RawURLEncoding.DecodeString(parts[0])
 	if err != nil {
-		return fail(newErr(CodeMalformed, err, "JOSE header"))
+		return fail(err)
 	}
-	var h joseHeader
-	if err := json.Unmarshal(rawHeader, &h); err != nil {
-		return fail(newErr(CodeMalformed, err, "JOSE header"))
-	}
-	if h.Typ != TypVCJWT {
-		return fail(newErr(CodeMalformed, nil, "media type (typ) %q, want %q", h.Typ, TypVCJWT))
-	}
-	if h.Cty != nil && *h.Cty != CtyVC {
-		return fail(newErr(CodeMalformed, nil, "content type (cty) %q, want %q", *h.Cty, CtyVC))
-	}
-	if len(h.Crit) > 0 {
-		return fail(newErr(CodeMalformed, nil, "critical header parameters are not supported"))
-	}
-	var alg suite.Alg
-	for a, j := range jwsAlgs {
-		if string(j) == h.Alg {
-			alg = a
-		}
-	}
-	if alg == "" {
-		return fail(newErr(CodeUnsupportedCryptosuite, nil, "JOSE algorithm %q (accepted: EdDSA, ES256)", h.Alg))
-	}
-	jws, err := jose.ParseSignedCompact(compact, []jose.SignatureAlgorithm{jwsAlgs[alg]})
-	if err != nil {
-		return fail(newErr(CodeMalformed, err, "parsing the JWS"))
-	}
-
-	if h.Kid == "" {
-		return fail(newErr(CodeKeyResolution, nil, "the JOSE header has no kid"))
-	}
-	if resolver == nil {
-		return fail(newErr(CodeKeyResolution, nil, "no key resolver"))
-	}
-	kalg, pub, err := resolver.ResolveKey(ctx, h.Kid)
-	if err != nil {
-		return fail(newErr(CodeKeyResolution, err, "resolving %s", h.Kid))
-	}
-	if kalg != alg {
-		return fail(newErr(CodeKeyResolution, nil, "alg %s needs a %s key, %s is %s", h.Alg, alg, h.Kid, kalg))
-	}
-	pr := ProofResult{Cryptosuite: TypVCJWT + "/" + h.Alg, VerificationMethod: h.Kid}
-	payload, err := jws.Verify(pub)
-	if err != nil {
-		pr.Err = newErr(CodeBadSignature, err, "JWS by %s", h.Kid)
-		res.Proofs = []ProofResult{pr}
-		return fail(pr.Err)
-	}
-	pr.Verified = true
-	res.Proofs = []ProofResult{pr}
 
 	doc, err := decodeDocument(payload)
 	if err != nil {
@@ -212,8 +162,8 @@ func (p *Processor) VerifyJWT(ctx context.Context, token []byte, resolver KeyRes
 	if iss, ok := doc["iss"]; ok && iss != res.Issuer {
 		return fail(newErr(CodeMalformed, nil, "iss %v does not match the issuer %s", iss, res.Issuer))
 	}
-	if opts.RequireIssuerKey && !ownedBy(h.Kid, res.Issuer) {
-		return fail(newErr(CodeIssuerMismatch, nil, "kid %s does not belong to the issuer %s", h.Kid, res.Issuer))
+	if opts.RequireIssuerKey && !ownedBy(kid, res.Issuer) {
+		return fail(newErr(CodeIssuerMismatch, nil, "kid %s does not belong to the issuer %s", kid, res.Issuer))
 	}
 	res.ValidFrom, _, _ = dateTimeStamp(doc, "validFrom")
 	res.ValidUntil, _, _ = dateTimeStamp(doc, "validUntil")
@@ -227,27 +177,81 @@ func (p *Processor) VerifyJWT(ctx context.Context, token []byte, resolver KeyRes
 	return res, nil
 }
 
+// verifyJWS parses a compact JWS whose typ must be typ (and cty, when
+// present, cty), resolves its kid and checks its signature. It returns the
+// kid, the payload and, once the signature was checked, its ProofResult.
+func verifyJWS(ctx context.Context, token []byte, typ, cty string, resolver KeyResolver) (string, []byte, *ProofResult, error) {
+	if len(token) > 2*MaxDocumentSize {
+		return "", nil, nil, newErr(CodeMalformed, nil, "token of %d bytes exceeds the limit", len(token))
+	}
+	compact := string(bytes.TrimSpace(token))
+	parts := strings.Split(compact, ".")
+	if len(parts) != 3 {
+		return "", nil, nil, newErr(CodeMalformed, nil, "not a compact JWS (%d parts)", len(parts))
+	}
+	rawHeader, err := base64.RawURLEncoding.DecodeString(parts[0])
+	if err != nil {
+		return "", nil, nil, newErr(CodeMalformed, err, "JOSE header")
+	}
+	var h joseHeader
+	if err := json.Unmarshal(rawHeader, &h); err != nil {
+		return "", nil, nil, newErr(CodeMalformed, err, "JOSE header")
+	}
+	if h.Typ != typ {
+		return "", nil, nil, newErr(CodeMalformed, nil, "media type (typ) %q, want %q", h.Typ, typ)
+	}
+	if h.Cty != nil && *h.Cty != cty {
+		return "", nil, nil, newErr(CodeMalformed, nil, "content type (cty) %q, want %q", *h.Cty, cty)
+	}
+	if len(h.Crit) > 0 {
+		return "", nil, nil, newErr(CodeMalformed, nil, "critical header parameters are not supported")
+	}
+	var alg suite.Alg
+	for a, j := range jwsAlgs {
+		if string(j) == h.Alg {
+			alg = a
+		}
+	}
+	if alg == "" {
+		return "", nil, nil, newErr(CodeUnsupportedCryptosuite, nil, "JOSE algorithm %q (accepted: EdDSA, ES256)", h.Alg)
+	}
+	jws, err := jose.ParseSignedCompact(compact, []jose.SignatureAlgorithm{jwsAlgs[alg]})
+	if err != nil {
+		return "", nil, nil, newErr(CodeMalformed, err, "parsing the JWS")
+	}
+
+	if h.Kid == "" {
+		return "", nil, nil, newErr(CodeKeyResolution, nil, "the JOSE header has no kid")
+	}
+	if resolver == nil {
+		return "", nil, nil, newErr(CodeKeyResolution, nil, "no key resolver")
+	}
+	kalg, pub, err := resolver.ResolveKey(ctx, h.Kid)
+	if err != nil {
+		return "", nil, nil, newErr(CodeKeyResolution, err, "resolving %s", h.Kid)
+	}
+	if kalg != alg {
+		return "", nil, nil, newErr(CodeKeyResolution, nil, "alg %s needs a %s key, %s is %s", h.Alg, alg, h.Kid, kalg)
+	}
+	pr := &ProofResult{Cryptosuite: typ + "/" + h.Alg, VerificationMethod: h.Kid}
+	payload, err := jws.Verify(pub)
+	if err != nil {
+		pr.Err = newErr(CodeBadSignature, err, "JWS by %s", h.Kid)
+		return "", nil, pr, pr.Err
+	}
+	pr.Verified = true
+	return h.Kid, payload, pr, nil
+}
+
 // checkJWTTimes applies the registered JWT claims exp and nbf (RFC 7519
 // NumericDate) when present.
 func checkJWTTimes(doc map[string]any, now time.Time) error {
-	read := func(k string) (time.Time, bool, error) {
-		v, ok := doc[k]
-		if !ok {
-			return time.Time{}, false, nil
-		}
-		f, isNum := v.(float64)
-		if !isNum || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > 1e11 {
-			return time.Time{}, false, newErr(CodeMalformed, nil, "%s must be a NumericDate", k)
-		}
-		sec, frac := math.Modf(f)
-		return time.Unix(int64(sec), int64(frac*1e9)), true, nil
-	}
-	if exp, ok, err := read("exp"); err != nil {
+	if exp, ok, err := numericDate(doc, "exp"); err != nil {
 		return err
 	} else if ok && !now.Before(exp) {
 		return newErr(CodeExpired, nil, "exp %s", exp.UTC().Format(time.RFC3339))
 	}
-	if nbf, ok, err := read("nbf"); err != nil {
+	if nbf, ok, err := numericDate(doc, "nbf"); err != nil {
 		return err
 	} else if ok && now.Before(nbf) {
 		return newErr(CodeNotYetValid, nil, "nbf %s", nbf.UTC().Format(time.RFC3339))

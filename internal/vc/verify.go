@@ -95,32 +95,61 @@ func (p *Processor) Verify(ctx context.Context, signed []byte, resolver KeyResol
 	if now.IsZero() {
 		now = time.Now()
 	}
-	purpose := opts.ExpectedPurpose
-	if purpose == "" {
-		purpose = "assertionMethod"
-	}
-
 	doc, err := decodeDocument(signed)
 	if err != nil {
 		return fail(err)
 	}
-	res.Credential = doc
-	if err := p.checkContexts(doc); err != nil {
+	if err := p.verifyCredential(ctx, doc, resolver, opts, now, res); err != nil {
 		return fail(err)
 	}
+	res.Verified = true
+	return res, nil
+}
+
+// verifyCredential is Verify on a decoded credential; it fills res but
+// leaves Verified, Code and Err to the caller. doc is not modified.
+func (p *Processor) verifyCredential(ctx context.Context, doc map[string]any, resolver KeyResolver, opts VerifyOptions, now time.Time, res *Result) error {
+	purpose := opts.ExpectedPurpose
+	if purpose == "" {
+		purpose = "assertionMethod"
+	}
+	res.Credential = doc
+	if err := p.checkContexts(doc); err != nil {
+		return err
+	}
 	if err := checkCredential(doc); err != nil {
-		return fail(err)
+		return err
 	}
 	res.Issuer, _ = issuerID(doc)
 	res.ValidFrom, _, _ = dateTimeStamp(doc, "validFrom")
 	res.ValidUntil, _, _ = dateTimeStamp(doc, "validUntil")
 
+	proofs, err := p.verifyProofSet(ctx, doc, resolver, purpose, now, opts)
+	res.Proofs = proofs
+	if err != nil {
+		return err
+	}
+	if opts.RequireIssuerKey {
+		for _, pr := range res.Proofs {
+			if pr.Verified && !ownedBy(pr.VerificationMethod, res.Issuer) {
+				return newErr(CodeIssuerMismatch, nil, "proof key %s does not belong to the issuer %s", pr.VerificationMethod, res.Issuer)
+			}
+		}
+	}
+	return checkValidityPeriod(doc, now)
+}
+
+// verifyProofSet verifies every Data Integrity proof of doc (a credential
+// or a presentation) with the expected purpose and opts' domain, challenge
+// and SkipUnsupported, and reports each. The error is nil when every proof
+// verified (or was skipped as unsupported) and at least one verified.
+func (p *Processor) verifyProofSet(ctx context.Context, doc map[string]any, resolver KeyResolver, purpose string, now time.Time, opts VerifyOptions) ([]ProofResult, error) {
 	proofs, err := proofList(doc)
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
 	if len(proofs) == 0 {
-		return fail(newErr(CodeMalformed, nil, "the credential has no proof"))
+		return nil, newErr(CodeMalformed, nil, "the document has no proof")
 	}
 
 	// The canonical document without proofs, shared by every proof that
@@ -128,13 +157,14 @@ func (p *Processor) Verify(ctx context.Context, signed []byte, resolver KeyResol
 	// in the document before anything about its proofs.
 	docCanon, err := p.canonicalize(ctx, withoutProof(doc))
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
 	verified := 0
 	var firstErr error
+	var out []ProofResult
 	for i, proof := range proofs {
 		if err := ctx.Err(); err != nil {
-			return fail(newErr(CodeInternal, err, "verification cancelled"))
+			return out, newErr(CodeInternal, err, "verification cancelled")
 		}
 		pr := ProofResult{Index: i}
 		pr.ID, _ = proof["id"].(string)
@@ -155,26 +185,15 @@ func (p *Processor) Verify(ctx context.Context, signed []byte, resolver KeyResol
 				firstErr = err
 			}
 		}
-		res.Proofs = append(res.Proofs, pr)
+		out = append(out, pr)
 	}
 	if firstErr != nil {
-		return fail(firstErr)
+		return out, firstErr
 	}
 	if verified == 0 {
-		return fail(newErr(CodeUnsupportedCryptosuite, nil, "no proof with a supported cryptosuite"))
+		return out, newErr(CodeUnsupportedCryptosuite, nil, "no proof with a supported cryptosuite")
 	}
-	if opts.RequireIssuerKey {
-		for _, pr := range res.Proofs {
-			if pr.Verified && !ownedBy(pr.VerificationMethod, res.Issuer) {
-				return fail(newErr(CodeIssuerMismatch, nil, "proof key %s does not belong to the issuer %s", pr.VerificationMethod, res.Issuer))
-			}
-		}
-	}
-	if err := checkValidityPeriod(doc, now); err != nil {
-		return fail(err)
-	}
-	res.Verified = true
-	return res, nil
+	return out, nil
 }
 
 // ownedBy reports whether the verification method URL vm is a key of the
