@@ -17,7 +17,7 @@ import (
 )
 
 // proofFormats are the --proof values of vc issue.
-var proofFormats = []string{"eddsa-rdfc-2022", "ecdsa-rdfc-2019", "jwt"}
+var proofFormats = []string{"eddsa-rdfc-2022", "ecdsa-rdfc-2019", "sm2", "jwt"}
 
 func newVCCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
@@ -36,6 +36,9 @@ now + --valid-for when given), and secures it:
 
   eddsa-rdfc-2022   Data Integrity proof, Ed25519 key, RDFC-1.0 over pinned contexts
   ecdsa-rdfc-2019   Data Integrity proof, P-256 key
+  sm2               Data Integrity proof xborder-sm2-rdfc-2025 (SM2 with SM3), SM2 key;
+                    not a registered suite: add it beside an intl proof with
+                    'vc add-proof' when foreign verifiers must check the credential
   jwt               vc+jwt (VC-JOSE-COSE), EdDSA or ES256 by the key
 
 The type and the subject's terms must be defined by the credential contexts: for
@@ -86,7 +89,7 @@ goes to stdout.`,
 			if validFor > 0 {
 				cred["validUntil"] = now.Add(validFor).Format(time.RFC3339)
 			}
-			p, err := vc.New()
+			p, err := vc.New(vc.WithSM2())
 			if err != nil {
 				return failure(err)
 			}
@@ -111,15 +114,19 @@ goes to stdout.`,
 				if err != nil {
 					return issueErr(err)
 				}
-				var out bytes.Buffer
-				if err := json.Indent(&out, signed, "", "  "); err != nil {
-					return failure(err)
-				}
-				out.WriteByte('\n')
-				_, err = e.stdout.Write(out.Bytes())
-				return err
+				return writeIndented(e, signed)
 			case "sm2":
-				return badInput(errors.New("--proof sm2: the SM2 proof beside an intl proof is not available in this release"), "use eddsa-rdfc-2022, ecdsa-rdfc-2019 or jwt")
+				if s.Alg() != suite.SM2 {
+					return badInput(fmt.Errorf("--proof sm2 needs an sm2 key, %s is %s", keyFile, s.Alg()),
+						"generate one with: xborder key generate --alg sm2; to add an SM2 proof beside an intl one use xborder vc add-proof")
+				}
+				signed, err := p.Sign(ctx, cred, vc.ProofOptions{
+					Cryptosuite: vc.SM2RDFC2025, VerificationMethod: k.VerificationMethodID(), Created: now, Signer: s,
+				})
+				if err != nil {
+					return issueErr(err)
+				}
+				return writeIndented(e, signed)
 			}
 			return badInput(fmt.Errorf("--proof %q: accepted: %s", proof, strings.Join(proofFormats, ", ")), "")
 		},
@@ -129,7 +136,7 @@ goes to stdout.`,
 	fl.StringVar(&subjectFile, "subject", "", "JSON file with the credentialSubject object")
 	fl.StringSliceVar(&types, "type", nil, "credential type besides VerifiableCredential (repeatable)")
 	fl.StringSliceVar(&contexts, "context", nil, "JSON-LD context URL after the VC 2.0 one, defining the type and subject terms (must be one xborder pins)")
-	fl.StringVar(&proof, "proof", "eddsa-rdfc-2022", "eddsa-rdfc-2022, ecdsa-rdfc-2019 or jwt")
+	fl.StringVar(&proof, "proof", "eddsa-rdfc-2022", "eddsa-rdfc-2022, ecdsa-rdfc-2019, sm2 or jwt")
 	fl.DurationVar(&validFor, "valid-for", 0, "set validUntil this long after now, e.g. 8760h")
 	fl.StringVar(&statusList, "status-list", "", "status list credential URL (not available yet)")
 
@@ -165,7 +172,7 @@ EXIT CODES
 			} else {
 				opts.Now = e.now()
 			}
-			p, err := vc.New()
+			p, err := vc.New(vc.WithSM2())
 			if err != nil {
 				return failure(err)
 			}
@@ -190,8 +197,76 @@ EXIT CODES
 	}
 	verify.Flags().StringVar(&at, "at", "", "judge validity at this RFC 3339 time instead of now")
 	verify.Flags().DurationVar(&timeout, "timeout", 10*time.Second, "give up resolving an issuer's DID after this long")
-	cmd.AddCommand(issue, verify)
+	cmd.AddCommand(issue, verify, newVCAddProofCmd(e))
 	return cmd
+}
+
+// newVCAddProofCmd adds a parallel proof to a credential: the gm suite's SM2
+// proof beside an intl one, so that Chinese verifiers check SM2 and foreign
+// ones the Ed25519 or P-256 proof.
+func newVCAddProofCmd(e *env) *cobra.Command {
+	var keyFile, keyID, proof string
+	cmd := &cobra.Command{
+		Use:   "add-proof --key FILE --key-id URL [--proof sm2] CREDENTIAL",
+		Short: "Add a parallel proof (e.g. SM2 beside Ed25519) to a signed credential",
+		Long: `add-proof signs the credential again with another key and adds the proof to its
+proof set; the existing proofs are kept, and each verifies on its own. --key-id is
+the verification method URL of the new key, which must belong to the issuer (for
+example did:web:example.com#key-2, listed in the issuer's DID document) for
+'vc verify' to accept it.`,
+		Example: `  xborder vc add-proof --key issuer-sm2.pem --key-id did:web:example.com#key-sm2 cred.json > cred-dual.json`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if keyFile == "" || keyID == "" {
+				return badInput(errors.New("--key and --key-id are required"), "see xborder vc add-proof --help")
+			}
+			s, err := loadSigner(keyFile)
+			if err != nil {
+				return err
+			}
+			suites := map[string]suite.Alg{"eddsa-rdfc-2022": suite.Ed25519, "ecdsa-rdfc-2019": suite.P256, "sm2": suite.SM2}
+			want, ok := suites[proof]
+			if !ok {
+				return badInput(fmt.Errorf("--proof %q: accepted: sm2, eddsa-rdfc-2022, ecdsa-rdfc-2019", proof), "")
+			}
+			if s.Alg() != want {
+				return badInput(fmt.Errorf("--proof %s needs a %s key, %s is %s", proof, want, keyFile, s.Alg()), "")
+			}
+			cs := proof
+			if proof == "sm2" {
+				cs = vc.SM2RDFC2025
+			}
+			raw, err := readLimited(args[0], vc.MaxDocumentSize)
+			if err != nil {
+				return badInput(err, "give the signed credential file")
+			}
+			p, err := vc.New(vc.WithSM2())
+			if err != nil {
+				return failure(err)
+			}
+			out, err := p.AddProof(cmd.Context(), raw, vc.ProofOptions{
+				Cryptosuite: cs, VerificationMethod: keyID, Created: e.now().UTC().Truncate(time.Second), Signer: s,
+			})
+			if err != nil {
+				return issueErr(err)
+			}
+			return writeIndented(e, out)
+		},
+	}
+	cmd.Flags().StringVar(&keyFile, "key", "", "private key of the new proof")
+	cmd.Flags().StringVar(&keyID, "key-id", "", "verification method URL of that key")
+	cmd.Flags().StringVar(&proof, "proof", "sm2", "sm2, eddsa-rdfc-2022 or ecdsa-rdfc-2019")
+	return cmd
+}
+
+func writeIndented(e *env, doc []byte) error {
+	var out bytes.Buffer
+	if err := json.Indent(&out, doc, "", "  "); err != nil {
+		return failure(err)
+	}
+	out.WriteByte('\n')
+	_, err := e.stdout.Write(out.Bytes())
+	return err
 }
 
 // issueErr maps a signing failure: a credential the rules refuse (undefined
