@@ -12,7 +12,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/xborder/xborder/internal/identity"
+	"github.com/xborder/xborder/internal/statuslist"
 	"github.com/xborder/xborder/internal/suite"
+	"github.com/xborder/xborder/internal/trust"
 	"github.com/xborder/xborder/internal/vc"
 )
 
@@ -26,6 +28,7 @@ func newVCCmd(e *env) *cobra.Command {
 	}
 	var keyFile, subjectFile, proof, statusList string
 	var types, contexts []string
+	var issueDataDir string
 	var validFor time.Duration
 	issue := &cobra.Command{
 		Use:   "issue --key FILE --subject FILE.json [--type T] --proof eddsa-rdfc-2022|ecdsa-rdfc-2019|jwt",
@@ -57,9 +60,6 @@ goes to stdout.`,
 			if keyFile == "" || subjectFile == "" {
 				return badInput(errors.New("--key and --subject are required"), "see xborder vc issue --help")
 			}
-			if statusList != "" {
-				return badInput(errors.New("--status-list: status lists are not available in this release"), "issue without --status-list")
-			}
 			s, err := loadSigner(keyFile)
 			if err != nil {
 				return err
@@ -88,6 +88,13 @@ goes to stdout.`,
 			}
 			if validFor > 0 {
 				cred["validUntil"] = now.Add(validFor).Format(time.RFC3339)
+			}
+			if statusList != "" {
+				entry, err := allocateStatus(cmd.Context(), e, issueDataDir, statusList)
+				if err != nil {
+					return err
+				}
+				cred["credentialStatus"] = entry
 			}
 			p, err := vc.New(vc.WithSM2())
 			if err != nil {
@@ -138,9 +145,11 @@ goes to stdout.`,
 	fl.StringSliceVar(&contexts, "context", nil, "JSON-LD context URL after the VC 2.0 one, defining the type and subject terms (must be one xborder pins)")
 	fl.StringVar(&proof, "proof", "eddsa-rdfc-2022", "eddsa-rdfc-2022, ecdsa-rdfc-2019, sm2 or jwt")
 	fl.DurationVar(&validFor, "valid-for", 0, "set validUntil this long after now, e.g. 8760h")
-	fl.StringVar(&statusList, "status-list", "", "status list credential URL (not available yet)")
+	fl.StringVar(&statusList, "status-list", "", "give the credential an entry of the issuer's status list published at this URL (xborder vc status create)")
+	fl.StringVar(&issueDataDir, "data-dir", "", "data directory of the status lists")
 
-	var at string
+	var at, trustFile, trustID, jurisdiction string
+	var statusFiles, trustKeys []string
 	var timeout time.Duration
 	verify := &cobra.Command{
 		Use:   "verify FILE",
@@ -187,17 +196,51 @@ EXIT CODES
 			if err != nil {
 				return &exitError{code: exitFailure, err: fmt.Errorf("invalid credential: %w", err)}
 			}
-			return printJSON(e, struct {
-				Verified   bool   `json:"verified"`
-				Issuer     string `json:"issuer"`
-				ValidFrom  string `json:"validFrom,omitempty"`
-				ValidUntil string `json:"validUntil,omitempty"`
-			}{res.Verified, res.Issuer, rfc3339(res.ValidFrom), rfc3339(res.ValidUntil)})
+			out := verifyOutput{Verified: res.Verified, Issuer: res.Issuer, ValidFrom: rfc3339(res.ValidFrom), ValidUntil: rfc3339(res.ValidUntil)}
+			if entries, err := statuslist.EntriesOf(res.Credential); err != nil {
+				return &exitError{code: exitFailure, err: fmt.Errorf("invalid credential: %w", err)}
+			} else if len(entries) > 0 {
+				fetch, err := statusFetcher(statusFiles)
+				if err != nil {
+					return err
+				}
+				checker, err := statuslist.NewChecker(statuslist.CheckerOptions{Fetcher: fetch, Processor: p, Resolver: r, Now: func() time.Time { return opts.Now }})
+				if err != nil {
+					return failure(err)
+				}
+				statuses, err := checker.Check(cmd.Context(), res.Credential)
+				for _, st := range statuses {
+					out.Status = append(out.Status, statusOutput{Purpose: string(st.Purpose), Index: st.Index, Set: st.Set})
+				}
+				if err != nil {
+					out.Verified = false
+					printJSON(e, out)
+					return &exitError{code: exitFailure, err: fmt.Errorf("invalid credential: %w", err)}
+				}
+			}
+			if trustFile != "" {
+				anchor, err := acceptByRegistry(cmd.Context(), e, trustFile, trustID, trustKeys, jurisdiction, res, opts.Now)
+				if err != nil {
+					out.Verified = false
+					printJSON(e, out)
+					return err
+				}
+				out.TrustAnchor = anchor
+			}
+			return printJSON(e, out)
 		},
 	}
 	verify.Flags().StringVar(&at, "at", "", "judge validity at this RFC 3339 time instead of now")
+	verify.Flags().StringArrayVar(&statusFiles, "status-file", nil, "use a local copy of a status list credential: URL=FILE (repeatable)")
+	verify.Flags().StringVar(&trustFile, "trust-registry", "", "signed trust registry file: the issuer must be trusted in it")
+	verify.Flags().StringVar(&trustID, "trust-registry-id", "", "the registry id you expect (required with --trust-registry)")
+	verify.Flags().StringSliceVar(&trustKeys, "trust-operator", nil, "did:key of a registry operator key you trust (repeatable)")
+	verify.Flags().StringVar(&jurisdiction, "jurisdiction", "", "jurisdiction whose trust the issuer needs, e.g. CN or EU (with --trust-registry)")
 	verify.Flags().DurationVar(&timeout, "timeout", 10*time.Second, "give up resolving an issuer's DID after this long")
-	cmd.AddCommand(issue, verify, newVCAddProofCmd(e))
+	cmd.AddCommand(issue, verify, newVCAddProofCmd(e), newVCStatusCmd(e),
+		newVCSetStatusCmd(e, "revoke", statuslist.PurposeRevocation, true),
+		newVCSetStatusCmd(e, "suspend", statuslist.PurposeSuspension, true),
+		newVCSetStatusCmd(e, "unsuspend", statuslist.PurposeSuspension, false))
 	return cmd
 }
 
@@ -267,6 +310,21 @@ func writeIndented(e *env, doc []byte) error {
 	out.WriteByte('\n')
 	_, err := e.stdout.Write(out.Bytes())
 	return err
+}
+
+type verifyOutput struct {
+	Verified    bool           `json:"verified"`
+	Issuer      string         `json:"issuer"`
+	ValidFrom   string         `json:"validFrom,omitempty"`
+	ValidUntil  string         `json:"validUntil,omitempty"`
+	Status      []statusOutput `json:"status,omitempty"`
+	TrustAnchor *trust.Anchor  `json:"trustAnchor,omitempty"`
+}
+
+type statusOutput struct {
+	Purpose string `json:"purpose"`
+	Index   int    `json:"index"`
+	Set     bool   `json:"set"`
 }
 
 // issueErr maps a signing failure: a credential the rules refuse (undefined

@@ -42,15 +42,15 @@ type ListConfig struct {
 
 // ListInfo describes a list of a Store.
 type ListInfo struct {
-	ID        string
-	URL       string
-	Purpose   Purpose
-	Size      int    // entries (bits; statusSize is 1)
-	Allocated int    // indexes handed out
-	Set       int    // bits set
-	Revision  uint64 // incremented by every change of the status bits
-	Created   time.Time
-	Updated   time.Time
+	ID        string    `json:"id"`
+	URL       string    `json:"url"`
+	Purpose   Purpose   `json:"purpose"`
+	Size      int       `json:"size"`      // entries (bits; statusSize is 1)
+	Allocated int       `json:"allocated"` // indexes handed out
+	Set       int       `json:"set"`       // bits set
+	Revision  uint64    `json:"revision"`  // incremented by every change of the status bits
+	Created   time.Time `json:"created"`
+	Updated   time.Time `json:"updated"`
 }
 
 // listFile is the JSON form of a list on disk.

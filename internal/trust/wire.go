@@ -121,3 +121,20 @@ func decodeCanonical(canon []byte) (*Registry, error) {
 	}
 	return r, nil
 }
+
+// ParseUnsigned reads a registry in its JSON form (the "registry" member of
+// a signed document, without signatures), as an operator writes it before
+// signing. Unknown members and malformed times are errors.
+func ParseUnsigned(data []byte) (*Registry, error) {
+	var w wireRegistry
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&w); err != nil {
+		return nil, fmt.Errorf("decoding the registry: %w", err)
+	}
+	r, err := fromWire(w)
+	if err != nil {
+		return nil, err
+	}
+	return r, r.Validate()
+}
