@@ -149,6 +149,9 @@ func objectToRDF(item any, issuer *ld.IdentifierIssuer, graphName string, quads 
 		if datatype == "" {
 			datatype = ld.XSDInteger
 		}
+		if f == 0 {
+			f = 0 // -0 is the integer 0 (JSON-LD toRDF; "-0" would not verify elsewhere)
+		}
 		return ld.NewLiteral(strconv.FormatFloat(f, 'f', 0, 64), datatype, ""), quads, nil
 	case string:
 		if lang, ok := m["@language"]; ok {

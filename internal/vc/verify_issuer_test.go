@@ -1,7 +1,9 @@
 package vc
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"crypto"
 	"testing"
 	"time"
@@ -59,5 +61,37 @@ func TestRequireIssuerKey(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestNegativeZero: JSON -0 canonicalises as the integer 0, as the
+// JavaScript stack does, so a credential holding it verifies elsewhere.
+func TestNegativeZero(t *testing.T) {
+	p, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := []byte(`{"@context": ["https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/examples/v2"],
+		"type": ["VerifiableCredential"], "issuer": "did:example:i",
+		"credentialSubject": {"id": "did:example:s", "score": -0}}`)
+	decode := func(b []byte) map[string]any {
+		var m map[string]any
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		if err := dec.Decode(&m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	neg, err := p.Canonicalize(context.Background(), decode(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pos, err := p.Canonicalize(context.Background(), decode(bytes.Replace(doc, []byte("-0"), []byte("0"), 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(neg, pos) {
+		t.Errorf("-0 canonicalises differently from 0:\n%s\n%s", neg, pos)
 	}
 }
