@@ -91,7 +91,7 @@ func TestVCJOSECOSESuite(t *testing.T) {
 		c := m.JOSE[name]
 		t.Run(name, func(t *testing.T) {
 			if c.Feature != "credential_jose" {
-				t.Skip("presentations are not implemented yet")
+				t.Skip("presentation cases not run: VerifyPresentationJWT requires a verifier nonce and audience, which these inputs are not mapped to yet")
 			}
 			input := readVector(t, joseDir+c.Input)
 			var err error

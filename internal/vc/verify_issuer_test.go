@@ -3,8 +3,8 @@ package vc
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"crypto"
+	"encoding/json"
 	"testing"
 	"time"
 
