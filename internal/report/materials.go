@@ -457,6 +457,9 @@ func listSep(lang Lang) string {
 // relation, e.g. "Germany (DE) · company · controller · affiliate".
 func recipientText(rc rulebook.Recipient, lang Lang) string {
 	parts := []string{countryName(rc.Country, lang)}
+	if rc.Name != "" {
+		parts = []string{rc.Name + ", " + parts[0]}
+	}
 	for _, s := range []string{vocabName(rc.Type, lang), roleName(rc.Role, lang), vocabName(rc.Relation, lang)} {
 		if s != "" && s != t(lang, "unknown") {
 			parts = append(parts, s)
