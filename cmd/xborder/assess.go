@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/xborder/xborder/internal/assess"
+	"github.com/xborder/xborder/internal/atomicfile"
 	"github.com/xborder/xborder/internal/report"
 	"github.com/xborder/xborder/internal/rulebook"
 )
@@ -213,22 +214,15 @@ func writeReport(e *env, outDir string, res *assess.Result, format report.Format
 		return failure(fmt.Errorf("creating %s: %w", outDir, err))
 	}
 	path := filepath.Join(outDir, "assessment"+format.Ext())
-	tmp, err := os.CreateTemp(outDir, ".assessment-*")
+	f, err := atomicfile.Create(path, 0o644)
 	if err != nil {
 		return failure(err)
 	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o644); err != nil {
-		return failure(err)
-	}
-	if err := renderOrFail(tmp, res, format, lang, opts); err != nil {
-		tmp.Close()
+	defer f.Abort()
+	if err := renderOrFail(f, res, format, lang, opts); err != nil {
 		return err
 	}
-	if err := tmp.Close(); err != nil {
-		return failure(err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := f.Commit(); err != nil {
 		return failure(err)
 	}
 	fmt.Fprintf(e.stderr, "xborder: wrote %s\n", path)

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
+	"github.com/xborder/xborder/internal/atomicfile"
 	"github.com/xborder/xborder/internal/synth"
 )
 
@@ -67,26 +68,20 @@ func writeSynth(path string, opts synth.CSVOptions) (synth.Stats, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return synth.Stats{}, err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".gen-*")
+	f, err := atomicfile.Create(path, 0o644)
 	if err != nil {
 		return synth.Stats{}, err
 	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o644); err != nil {
-		return synth.Stats{}, err
-	}
-	w := bufio.NewWriterSize(tmp, 1<<20)
+	defer f.Abort()
+	w := bufio.NewWriterSize(f, 1<<20)
 	st, err := synth.WriteCSV(w, opts)
 	if err == nil {
 		err = w.Flush()
 	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
 	if err != nil {
 		return st, fmt.Errorf("generating %s: %w", path, err)
 	}
-	return st, os.Rename(tmp.Name(), path)
+	return st, f.Commit()
 }
 
 func parseSize(s string) (int64, error) {

@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
+	"github.com/xborder/xborder/internal/atomicfile"
 	"github.com/xborder/xborder/internal/identity"
 	"github.com/xborder/xborder/internal/suite"
 )
@@ -55,7 +55,7 @@ draft sm2-pub multicodec, which other implementations may not accept yet.`,
 			if err != nil {
 				return failure(err)
 			}
-			if err := writePrivate(out, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})); err != nil {
+			if err := atomicfile.WriteFile(out, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
 				return failure(err)
 			}
 			return printKeyInfo(e, a, s.Public())
@@ -95,28 +95,6 @@ func printKeyInfo(e *env, alg suite.Alg, pub crypto.PublicKey) error {
 	enc := json.NewEncoder(e.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(info)
-}
-
-// writePrivate writes data to path atomically with mode 0600.
-func writePrivate(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".key-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // loadSigner reads a PKCS#8 PEM key file of any supported algorithm.

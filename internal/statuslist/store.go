@@ -14,6 +14,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/xborder/xborder/internal/atomicfile"
 )
 
 // FileFormat is the "format" of a list file this version writes and reads.
@@ -168,7 +170,7 @@ func (s *Store) save(l *list) error {
 	if err != nil {
 		return errorf(CodeInternal, err, "encoding status list "+l.f.ID)
 	}
-	if err := writeFileAtomic(filepath.Join(s.dir, l.f.ID+".json"), append(b, '\n')); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(s.dir, l.f.ID+".json"), append(b, '\n'), 0o600); err != nil {
 		return errorf(CodeInternal, err, "saving status list "+l.f.ID)
 	}
 	return nil

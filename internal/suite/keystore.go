@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/xborder/xborder/internal/atomicfile"
 )
 
 // Errors of the key store, returned wrapped.
@@ -151,7 +153,7 @@ func OpenKeyStoreWithOptions(dir string, passphrase []byte, opts KeyStoreOptions
 		if err != nil {
 			return nil, fmt.Errorf("creating the key store: %w", err)
 		}
-		if err := writeFileAtomic(hdrPath, append(b, '\n')); err != nil {
+		if err := atomicfile.WriteFile(hdrPath, append(b, '\n'), 0o600); err != nil {
 			return nil, fmt.Errorf("creating the key store: %w", err)
 		}
 		return ks, nil
@@ -246,7 +248,7 @@ func (ks *KeyStore) store(kf *keyFile) error {
 	}
 	defer clear(b)
 	rel := keyRel(kf.Name)
-	if err := writeFileAtomic(filepath.Join(ks.dir, filepath.FromSlash(rel)), ks.seal(b, rel)); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(ks.dir, filepath.FromSlash(rel)), ks.seal(b, rel), 0o600); err != nil {
 		return fmt.Errorf("writing key %q: %w", kf.Name, err)
 	}
 	return nil
@@ -419,43 +421,6 @@ func (ks *KeyStore) Delete(name string) error {
 	}
 	if err != nil {
 		return fmt.Errorf("deleting key %q: %w", name, err)
-	}
-	return nil
-}
-
-// writeFileAtomic writes b to path with mode 0600 through a temporary file
-// in the same directory and a rename, so a reader sees the old or the new
-// content, never a mix.
-func writeFileAtomic(path string, b []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = f.Chmod(0o600); err != nil {
-		return err
-	}
-	if _, err = f.Write(b); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/xborder/xborder/internal/atomicfile"
 )
 
 // Mark is the newest registry version a verifier has accepted.
@@ -103,7 +105,7 @@ func (h *FileHighWater) Advance(ctx context.Context, id string, m Mark) error {
 	if err := os.MkdirAll(filepath.Dir(h.Path), 0o700); err != nil {
 		return errorf(CodeInternal, err, "creating the directory of the high-water marks")
 	}
-	if err := writeFileAtomic(h.Path, append(out, '\n')); err != nil {
+	if err := atomicfile.WriteFile(h.Path, append(out, '\n'), 0o600); err != nil {
 		return errorf(CodeInternal, err, "saving the high-water marks")
 	}
 	return nil
