@@ -67,3 +67,19 @@ func CodeOf(err error) Code {
 	}
 	return CodeInternal
 }
+
+// asError returns err as an *Error, wrapping anything else as internal.
+func asError(err error) *Error {
+	var e *Error
+	if !errors.As(err, &e) {
+		e = newErr(CodeInternal, err, "verification")
+	}
+	return e
+}
+
+// fail records err as the reason r did not verify and returns both.
+func (r *Result) fail(err error) (*Result, error) {
+	e := asError(err)
+	r.Verified, r.Code, r.Err = false, e.Code, e
+	return r, e
+}

@@ -119,14 +119,7 @@ type joseHeader struct {
 // ExpectedPurpose and SkipUnsupported of opts do not apply.
 func (p *Processor) VerifyJWT(ctx context.Context, token []byte, resolver KeyResolver, opts VerifyOptions) (*Result, error) {
 	res := &Result{}
-	fail := func(err error) (*Result, error) {
-		var e *Error
-		if !errors.As(err, &e) {
-			e = newErr(CodeInternal, err, "verification")
-		}
-		res.Verified, res.Code, res.Err = false, e.Code, e
-		return res, e
-	}
+	fail := res.fail
 	if err := ctx.Err(); err != nil {
 		return fail(newErr(CodeInternal, err, "verification cancelled"))
 	}

@@ -168,10 +168,7 @@ func (p *Processor) VerifyPresentation(ctx context.Context, vp []byte, resolver 
 
 func presentationFail(res *PresentationResult) func(error) (*PresentationResult, error) {
 	return func(err error) (*PresentationResult, error) {
-		var e *Error
-		if !errors.As(err, &e) {
-			e = newErr(CodeInternal, err, "verification")
-		}
+		e := asError(err)
 		res.Verified, res.Code, res.Err = false, e.Code, e
 		return res, e
 	}
@@ -323,12 +320,7 @@ func (p *Processor) verifyEmbedded(ctx context.Context, m map[string]any, resolv
 	}
 	r := &Result{}
 	if err := p.verifyCredential(ctx, m, resolver, opts, now, r); err != nil {
-		var e *Error
-		if !errors.As(err, &e) {
-			e = newErr(CodeInternal, err, "verification")
-		}
-		r.Code, r.Err = e.Code, e
-		return r, e
+		return r.fail(err)
 	}
 	r.Verified = true
 	return r, nil

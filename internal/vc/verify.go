@@ -80,14 +80,7 @@ type ProofResult struct {
 // also in Result.Err, and its Code in Result.Code.
 func (p *Processor) Verify(ctx context.Context, signed []byte, resolver KeyResolver, opts VerifyOptions) (*Result, error) {
 	res := &Result{}
-	fail := func(err error) (*Result, error) {
-		var e *Error
-		if !errors.As(err, &e) {
-			e = newErr(CodeInternal, err, "verification")
-		}
-		res.Verified, res.Code, res.Err = false, e.Code, e
-		return res, e
-	}
+	fail := res.fail
 	if err := ctx.Err(); err != nil {
 		return fail(newErr(CodeInternal, err, "verification cancelled"))
 	}
