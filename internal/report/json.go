@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"regexp"
 
 	"github.com/xborder/xborder/internal/assess"
 	"github.com/xborder/xborder/internal/classify"
@@ -229,12 +228,8 @@ func newJSONProfile(r *assess.Result, lang Lang) jsonProfile {
 	return jp
 }
 
-// isoTime matches a day marshalled as an RFC 3339 midnight, which
-// rulebook.Date gives where it lacks its own MarshalJSON.
-var isoTime = regexp.MustCompile(`"(\d{4}-\d{2}-\d{2})T00:00:00Z"`)
-
-// rawJSON marshals v (the scenario echo, an approval) with its days written
-// 2006-01-02 and the zero day as "", whichever way rulebook.Date marshals.
+// rawJSON marshals v (the scenario echo, an approval) as compact JSON;
+// rulebook.Date writes its days as 2006-01-02 and the zero day as "".
 func rawJSON(v any) json.RawMessage {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -242,9 +237,7 @@ func rawJSON(v any) json.RawMessage {
 	if err := enc.Encode(v); err != nil {
 		return json.RawMessage("null")
 	}
-	out := bytes.TrimSpace(b.Bytes())
-	out = bytes.ReplaceAll(out, []byte(`"0001-01-01T00:00:00Z"`), []byte(`""`))
-	return isoTime.ReplaceAll(out, []byte(`"$1"`))
+	return bytes.TrimSpace(b.Bytes())
 }
 
 // nonNil returns s, or an empty slice when s is nil, so that JSON shows [].
