@@ -86,7 +86,8 @@ type ResolverOptions struct {
 // Resolver resolves DIDs by method, with an in-memory LRU cache with TTLs,
 // negative caching of notFound, a per-resolution timeout and coalescing of
 // concurrent resolutions of the same DID. It is safe for concurrent use.
-// did:key results are computed on each call and not cached.
+// did:key documents are computed on each call and not cached; keys
+// dereferenced with ResolveKey are (see there).
 type Resolver struct {
 	methods     map[string]Method
 	now         func() time.Time
@@ -98,6 +99,8 @@ type Resolver struct {
 	entries  map[string]*list.Element // of *cacheEntry
 	lru      *list.List               // front = most recently used
 	inflight map[string]*call
+	keys     map[string]*list.Element // of *keyEntry, by verification method URL
+	keyLRU   *list.List
 }
 
 type cacheEntry struct {
@@ -126,6 +129,8 @@ func NewResolver(opts ResolverOptions) *Resolver {
 		entries:    map[string]*list.Element{},
 		lru:        list.New(),
 		inflight:   map[string]*call{},
+		keys:       map[string]*list.Element{},
+		keyLRU:     list.New(),
 	}
 	for name, m := range opts.Methods {
 		r.methods[name] = m
@@ -298,6 +303,12 @@ func (r *Resolver) Forget(did string) {
 		r.lru.Remove(el)
 		delete(r.entries, did)
 	}
+	for url, el := range r.keys {
+		if el.Value.(*keyEntry).did == did {
+			r.keyLRU.Remove(el)
+			delete(r.keys, url)
+		}
+	}
 }
 
 // CacheLen returns the number of cached entries, live or expired.
@@ -334,10 +345,75 @@ func cloneResult(res *Result) *Result {
 // requiring the method to be listed under assertionMethod: the relationship
 // that lets a key sign credentials. It makes *Resolver a key resolver for
 // internal/vc.
+//
+// Keys are cached by verification method URL beside the documents: a
+// did:key key for as long as it stays among the MaxEntries most recently
+// used (it is a pure function of the DID), any other for the document TTL
+// (and dropped by Forget). The returned key is shared: callers must not
+// modify it.
 func (r *Resolver) ResolveKey(ctx context.Context, verificationMethodURL string) (suite.Alg, crypto.PublicKey, error) {
+	if alg, pub, ok := r.cachedKey(verificationMethodURL); ok {
+		return alg, pub, nil
+	}
+	u, err := ParseDIDURL(verificationMethodURL)
+	if err != nil {
+		return "", nil, err
+	}
 	vm, err := r.VerificationMethod(ctx, verificationMethodURL, AssertionMethod)
 	if err != nil {
 		return "", nil, err
 	}
-	return vm.PublicKey()
+	alg, pub, err := vm.PublicKey()
+	if err != nil {
+		return "", nil, err
+	}
+	r.storeKey(verificationMethodURL, u.DID, alg, pub)
+	return alg, pub, nil
+}
+
+type keyEntry struct {
+	url, did string
+	expires  time.Time // zero: no expiry (did:key)
+	alg      suite.Alg
+	pub      crypto.PublicKey
+}
+
+func (r *Resolver) cachedKey(url string) (suite.Alg, crypto.PublicKey, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	el, ok := r.keys[url]
+	if !ok {
+		return "", nil, false
+	}
+	e := el.Value.(*keyEntry)
+	if !e.expires.IsZero() && !r.now().Before(e.expires) {
+		r.keyLRU.Remove(el)
+		delete(r.keys, url)
+		return "", nil, false
+	}
+	r.keyLRU.MoveToFront(el)
+	return e.alg, e.pub, true
+}
+
+func (r *Resolver) storeKey(url string, d DID, alg suite.Alg, pub crypto.PublicKey) {
+	e := &keyEntry{url: url, did: d.String(), alg: alg, pub: pub}
+	if cacheable(d) {
+		if r.ttl < 0 {
+			return
+		}
+		e.expires = r.now().Add(r.ttl)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if el, ok := r.keys[url]; ok {
+		el.Value = e
+		r.keyLRU.MoveToFront(el)
+		return
+	}
+	r.keys[url] = r.keyLRU.PushFront(e)
+	for r.keyLRU.Len() > r.maxEntries {
+		old := r.keyLRU.Back()
+		r.keyLRU.Remove(old)
+		delete(r.keys, old.Value.(*keyEntry).url)
+	}
 }

@@ -254,3 +254,77 @@ func mustSign(t *testing.T, s suite.Signer, m []byte) []byte {
 	}
 	return sig
 }
+
+// TestResolveKeyCache checks that dereferenced keys are cached for the
+// document TTL, dropped by Forget, follow a rotated document once the entry
+// expires, stay within MaxEntries, and are never cached on failure.
+func TestResolveKeyCache(t *testing.T) {
+	f := newWebFixture(t)
+	doc, s := f.put(t)
+	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	r := NewResolver(ResolverOptions{HTTPClient: f.client(), Now: clock.Now, TTL: time.Minute, MaxEntries: 2})
+	ctx := context.Background()
+	vm := doc.ID + "#key-1"
+	verifies := func(signer suite.Signer) bool {
+		t.Helper()
+		alg, pub, err := r.ResolveKey(ctx, vm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return suite.Verify(alg, pub, []byte("m"), mustSign(t, signer, []byte("m"))) == nil
+	}
+
+	if !verifies(s) || !verifies(s) {
+		t.Fatal("resolved key does not verify")
+	}
+	if n := f.requests.Load(); n != 1 {
+		t.Fatalf("%d requests for two resolutions, want 1", n)
+	}
+
+	// The document rotates its key; the cached key stays until the TTL.
+	rotated, s2 := f.put(t)
+	if rotated.ID != doc.ID {
+		t.Fatal("fixture changed the DID")
+	}
+	clock.Advance(59 * time.Second)
+	if !verifies(s) {
+		t.Fatal("cached key dropped before the TTL")
+	}
+	clock.Advance(time.Second)
+	if !verifies(s2) {
+		t.Fatal("key not re-resolved after the TTL")
+	}
+	if n := f.requests.Load(); n != 2 {
+		t.Fatalf("%d requests, want 2", n)
+	}
+
+	before := f.requests.Load()
+	r.Forget(doc.ID)
+	verifies(s2)
+	if f.requests.Load() != before+1 {
+		t.Fatal("Forget did not drop the key")
+	}
+
+	// Failures are not cached.
+	before = f.requests.Load()
+	for i := 0; i < 2; i++ {
+		if _, _, err := r.ResolveKey(ctx, doc.ID+"#missing"); err == nil {
+			t.Fatal("unknown fragment resolved")
+		}
+	}
+	if r.keyLRU.Len() != 1 {
+		t.Fatalf("%d cached keys after failures, want 1", r.keyLRU.Len())
+	}
+
+	// did:key keys share the bound.
+	for i := 0; i < 3; i++ {
+		sk, _ := suite.Generate(suite.Ed25519, nil)
+		k, _ := NewKeyDID(suite.Ed25519, sk.Public())
+		if _, _, err := r.ResolveKey(ctx, k.VerificationMethodID()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := r.keyLRU.Len(); n != 2 {
+		t.Fatalf("%d cached keys, want MaxEntries = 2", n)
+	}
+}

@@ -26,16 +26,14 @@ func decodeDocument(b []byte) (map[string]any, error) {
 	if err := checkDepth(b); err != nil {
 		return nil, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
+	// json.Unmarshal refuses trailing data after the object, like a
+	// Decoder followed by More, without the Decoder's buffering.
 	var doc map[string]any
-	if err := dec.Decode(&doc); err != nil {
-		return nil, newErr(CodeMalformed, err, "document is not a JSON object")
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, newErr(CodeMalformed, err, "document is not a single JSON object")
 	}
 	if doc == nil {
 		return nil, newErr(CodeMalformed, nil, "document is null")
-	}
-	if dec.More() {
-		return nil, newErr(CodeMalformed, nil, "trailing data after the JSON object")
 	}
 	return doc, nil
 }

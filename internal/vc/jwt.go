@@ -127,7 +127,7 @@ func (p *Processor) VerifyJWT(ctx context.Context, token []byte, resolver KeyRes
 	if now.IsZero() {
 		now = time.Now()
 	}
-	kid, payload, pr, err := verifyJWS(ctx, token, TypVCJWT, CtyVC, resolver)
+	kid, payload, pr, err := p.verifyJWS(ctx, token, TypVCJWT, CtyVC, resolver)
 	if pr != nil {
 		res.Proofs = []ProofResult{*pr}
 	}
@@ -173,7 +173,7 @@ func (p *Processor) VerifyJWT(ctx context.Context, token []byte, resolver KeyRes
 // verifyJWS parses a compact JWS whose typ must be typ (and cty, when
 // present, cty), resolves its kid and checks its signature. It returns the
 // kid, the payload and, once the signature was checked, its ProofResult.
-func verifyJWS(ctx context.Context, token []byte, typ, cty string, resolver KeyResolver) (string, []byte, *ProofResult, error) {
+func (p *Processor) verifyJWS(ctx context.Context, token []byte, typ, cty string, resolver KeyResolver) (string, []byte, *ProofResult, error) {
 	if len(token) > 2*MaxDocumentSize {
 		return "", nil, nil, newErr(CodeMalformed, nil, "token of %d bytes exceeds the limit", len(token))
 	}
@@ -182,7 +182,7 @@ func verifyJWS(ctx context.Context, token []byte, typ, cty string, resolver KeyR
 	if len(parts) != 3 {
 		return "", nil, nil, newErr(CodeMalformed, nil, "not a compact JWS (%d parts)", len(parts))
 	}
-	rawHeader, err := base64.RawURLEncoding.DecodeString(parts[0])
+	rawHeader, err := base64.RawURLEncoding.Strict().DecodeString(parts[0])
 	if err != nil {
 		return "", nil, nil, newErr(CodeMalformed, err, "JOSE header")
 	}
@@ -208,9 +208,13 @@ func verifyJWS(ctx context.Context, token []byte, typ, cty string, resolver KeyR
 	if alg == "" {
 		return "", nil, nil, newErr(CodeUnsupportedCryptosuite, nil, "JOSE algorithm %q (accepted: EdDSA, ES256)", h.Alg)
 	}
-	jws, err := jose.ParseSignedCompact(compact, []jose.SignatureAlgorithm{jwsAlgs[alg]})
+	payload, err := base64.RawURLEncoding.Strict().DecodeString(parts[1])
 	if err != nil {
-		return "", nil, nil, newErr(CodeMalformed, err, "parsing the JWS")
+		return "", nil, nil, newErr(CodeMalformed, err, "JWS payload")
+	}
+	sig, err := base64.RawURLEncoding.Strict().DecodeString(parts[2])
+	if err != nil {
+		return "", nil, nil, newErr(CodeMalformed, err, "JWS signature")
 	}
 
 	if h.Kid == "" {
@@ -227,8 +231,8 @@ func verifyJWS(ctx context.Context, token []byte, typ, cty string, resolver KeyR
 		return "", nil, nil, newErr(CodeKeyResolution, nil, "alg %s needs a %s key, %s is %s", h.Alg, alg, h.Kid, kalg)
 	}
 	pr := &ProofResult{Cryptosuite: typ + "/" + h.Alg, VerificationMethod: h.Kid}
-	payload, err := jws.Verify(pub)
-	if err != nil {
+	// The JWS signing input is the two first parts as sent (RFC 7515 §5.2).
+	if err := p.verifySig(alg, pub, []byte(compact[:len(parts[0])+1+len(parts[1])]), sig); err != nil {
 		pr.Err = newErr(CodeBadSignature, err, "JWS by %s", h.Kid)
 		return "", nil, pr, pr.Err
 	}

@@ -194,6 +194,10 @@ func TestJWTRoundTripAndFailures(t *testing.T) {
 		{"not yet valid", good, edRes, time.Date(2009, 1, 1, 0, 0, 0, 0, time.UTC), CodeNotYetValid},
 		{"two parts", parts[0] + "." + parts[1], edRes, now, CodeMalformed},
 		{"garbage", "a.b.c", edRes, now, CodeMalformed},
+		{"padded signature", good + "==", edRes, now, CodeMalformed},
+		{"standard base64 alphabet", parts[0] + "." + parts[1] + "." + strings.NewReplacer("-", "+", "_", "/").Replace(parts[2]) + "+", edRes, now, CodeMalformed},
+		{"signature of wrong length", parts[0] + "." + parts[1] + "." + parts[2][:40], edRes, now, CodeBadSignature},
+		{"signature by header only", parts[0] + "." + b64([]byte("{}")) + "." + parts[2], edRes, now, CodeBadSignature},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

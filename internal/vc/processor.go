@@ -1,6 +1,12 @@
 package vc
 
-import "github.com/piprate/json-gold/ld"
+import (
+	"crypto"
+
+	"github.com/piprate/json-gold/ld"
+
+	"github.com/xborder/xborder/internal/suite"
+)
 
 // Processor signs and verifies credentials. It holds the pinned-context
 // loader, a bounded cache of processed contexts and the cryptosuites; it is
@@ -67,4 +73,9 @@ func New(opts ...Option) (*Processor, error) {
 		}
 	}
 	return p, nil
+}
+
+// verifySig checks a signature with the algorithm's verifier.
+func (p *Processor) verifySig(alg suite.Alg, pub crypto.PublicKey, msg, sig []byte) error {
+	return suite.Verify(alg, pub, msg, sig)
 }

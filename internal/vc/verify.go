@@ -279,7 +279,7 @@ func (p *Processor) verifyProof(ctx context.Context, doc map[string]any, all []m
 	if alg != cs.Alg {
 		return newErr(CodeKeyResolution, nil, "%s needs a %s key, %s is %s", cs.Name, cs.Alg, vm, alg)
 	}
-	if err := suite.Verify(alg, pub, hashData, sig); err != nil {
+	if err := p.verifySig(alg, pub, hashData, sig); err != nil {
 		if errors.Is(err, suite.ErrBadSignature) {
 			return newErr(CodeBadSignature, err, "proof by %s", vm)
 		}

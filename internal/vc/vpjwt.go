@@ -80,7 +80,7 @@ func (p *Processor) VerifyPresentationJWT(ctx context.Context, token []byte, res
 	if hres == nil {
 		hres = resolver
 	}
-	kid, payload, pr, err := verifyJWS(ctx, token, TypVPJWT, CtyVP, hres)
+	kid, payload, pr, err := p.verifyJWS(ctx, token, TypVPJWT, CtyVP, hres)
 	if pr != nil {
 		res.Proofs = []ProofResult{*pr}
 	}
