@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -116,9 +117,37 @@ func TestTrustRegistryFlow(t *testing.T) {
 	if _, stderr, code := xb(t, dir, append(base, "--jurisdiction", "DE")...); code != exitFailure || !strings.Contains(stderr, "untrusted_issuer") {
 		t.Errorf("other jurisdiction: exit %d: %s", code, stderr)
 	}
+	// A newer registry moves the high-water mark in the data directory;
+	// replaying the older one afterwards is a rollback.
+	reg2 := writeFile(t, dir, "registry2.json", strings.Replace(readFileT(t, reg), `"sequence": 1`, `"sequence": 2`, 1))
+	signed2, stderr, code := xb(t, dir, "trust", "sign", "--registry", reg2, "--key", operator)
+	if code != 0 {
+		t.Fatalf("trust sign: %s", stderr)
+	}
+	signed2File := writeFile(t, dir, "registry2.signed.json", signed2)
+	newer := []string{"vc", "verify", credFile, "--trust-registry", signed2File, "--trust-registry-id", "https://ds.example/trust", "--trust-operator", dids[1], "--jurisdiction", "CN"}
+	if _, stderr, code := xb(t, dir, newer...); code != 0 {
+		t.Fatalf("newer registry: exit %d: %s", code, stderr)
+	}
+	if _, stderr, code := xb(t, dir, append(base, "--jurisdiction", "CN")...); code != exitFailure || !strings.Contains(stderr, "rollback") {
+		t.Errorf("older registry after a newer one: exit %d: %s", code, stderr)
+	}
+	if _, stderr, code := xb(t, t.TempDir(), append(base, "--jurisdiction", "CN")...); code != 0 {
+		t.Errorf("older registry in a fresh data directory: exit %d: %s", code, stderr)
+	}
+
 	tampered := writeFile(t, dir, "tampered.json", strings.Replace(signed, "CN-EU data pilot", "CN-EU data pilot!", 1))
 	if _, stderr, code := xb(t, dir, "vc", "verify", credFile, "--trust-registry", tampered, "--trust-registry-id", "https://ds.example/trust",
 		"--trust-operator", dids[1], "--jurisdiction", "CN"); code != exitFailure || !strings.Contains(stderr, "trust registry") {
 		t.Errorf("tampered registry: exit %d: %s", code, stderr)
 	}
+}
+
+func readFileT(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -79,7 +80,7 @@ did:keys to verifiers (--trust-operator).`,
 
 // acceptByRegistry checks that the verified credential's issuer is trusted
 // for its types in jurisdiction by the signed registry in file.
-func acceptByRegistry(ctx context.Context, e *env, file, id string, operators []string, jurisdiction string, res *vc.Result, now time.Time) (*trust.Anchor, error) {
+func acceptByRegistry(ctx context.Context, e *env, file, id string, operators []string, jurisdiction, dir string, res *vc.Result, now time.Time) (*trust.Anchor, error) {
 	if id == "" || len(operators) == 0 || jurisdiction == "" {
 		return nil, badInput(errors.New("--trust-registry needs --trust-registry-id, --trust-operator and --jurisdiction"), "pin the registry id and its operator's did:key out of band")
 	}
@@ -95,7 +96,11 @@ func acceptByRegistry(ctx context.Context, e *env, file, id string, operators []
 	if err != nil {
 		return nil, badInput(err, "")
 	}
-	reg, _, err := trust.Verify(raw, trust.VerifyOptions{ID: id, Keys: keys, Now: func() time.Time { return now }})
+	// Rollback protection: the data directory keeps the newest registry
+	// version seen per id, so an older (or a different same-numbered)
+	// registry, replayed to hide a withdrawal, fails.
+	hw := &trust.FileHighWater{Path: trustHighWaterPath(e, dir)}
+	reg, err := trust.Load(ctx, raw, trust.VerifyOptions{ID: id, Keys: keys, Now: func() time.Time { return now }}, hw)
 	if err != nil {
 		return nil, &exitError{code: exitFailure, err: fmt.Errorf("trust registry %s: %w", file, err)}
 	}
@@ -115,4 +120,10 @@ func acceptByRegistry(ctx context.Context, e *env, file, id string, operators []
 		return nil, &exitError{code: exitFailure, err: fmt.Errorf("invalid credential: %w", err)}
 	}
 	return &a, nil
+}
+
+// trustHighWaterPath is the file of trust registry high-water marks in the
+// data directory.
+func trustHighWaterPath(e *env, dir string) string {
+	return filepath.Join(dataDir(e, dir), "trust", "highwater.json")
 }

@@ -148,7 +148,7 @@ goes to stdout.`,
 	fl.StringVar(&statusList, "status-list", "", "give the credential an entry of the issuer's status list published at this URL (xborder vc status create)")
 	fl.StringVar(&issueDataDir, "data-dir", "", "data directory of the status lists")
 
-	var at, trustFile, trustID, jurisdiction string
+	var at, trustFile, trustID, jurisdiction, verifyDataDir string
 	var statusFiles, trustKeys []string
 	var timeout time.Duration
 	verify := &cobra.Command{
@@ -219,7 +219,7 @@ EXIT CODES
 				}
 			}
 			if trustFile != "" {
-				anchor, err := acceptByRegistry(cmd.Context(), e, trustFile, trustID, trustKeys, jurisdiction, res, opts.Now)
+				anchor, err := acceptByRegistry(cmd.Context(), e, trustFile, trustID, trustKeys, jurisdiction, verifyDataDir, res, opts.Now)
 				if err != nil {
 					out.Verified = false
 					printJSON(e, out)
@@ -237,6 +237,7 @@ EXIT CODES
 	verify.Flags().StringSliceVar(&trustKeys, "trust-operator", nil, "did:key of a registry operator key you trust (repeatable)")
 	verify.Flags().StringVar(&jurisdiction, "jurisdiction", "", "jurisdiction whose trust the issuer needs, e.g. CN or EU (with --trust-registry)")
 	verify.Flags().DurationVar(&timeout, "timeout", 10*time.Second, "give up resolving an issuer's DID after this long")
+	verify.Flags().StringVar(&verifyDataDir, "data-dir", "", "data directory keeping the newest trust registry version seen (rollback protection; default $XBORDER_DATA_DIR or ~/.xborder)")
 	cmd.AddCommand(issue, verify, newVCAddProofCmd(e), newVCStatusCmd(e),
 		newVCSetStatusCmd(e, "revoke", statuslist.PurposeRevocation, true),
 		newVCSetStatusCmd(e, "suspend", statuslist.PurposeSuspension, true),
