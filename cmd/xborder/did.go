@@ -37,7 +37,7 @@ Decentralized Claims Protocol CredentialService endpoints.`,
 			if keyFile == "" {
 				return badInput(errors.New("--key is required"), "make one with: xborder key generate --out key.pem")
 			}
-			s, err := loadSigner(keyFile)
+			s, err := e.signer(keyFile)
 			if err != nil {
 				return err
 			}
@@ -88,7 +88,7 @@ Decentralized Claims Protocol CredentialService endpoints.`,
 		},
 	}
 	create.Flags().StringVar(&method, "method", "key", "key or web")
-	create.Flags().StringVar(&keyFile, "key", "", "private key file (xborder key generate)")
+	create.Flags().StringVar(&keyFile, "key", "", "private key: a PEM file (xborder key generate) or store:NAME")
 	create.Flags().StringVar(&host, "host", "", "did:web host, e.g. example.com or localhost:8443")
 	create.Flags().StringSliceVar(&path, "path", nil, "did:web path segments, e.g. datasets,42")
 	create.Flags().StringVar(&dsp, "dsp", "", "add a DataService endpoint (Dataspace Protocol base URL)")

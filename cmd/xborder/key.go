@@ -24,25 +24,35 @@ func newKeyCmd(e *env) *cobra.Command {
 		Use:   "key",
 		Short: "Generate and inspect signing keys (Ed25519, ECDSA P-256, SM2)",
 	}
-	var alg, out string
+	var alg, out, store string
 	var force bool
 	gen := &cobra.Command{
-		Use:   "generate --alg ed25519|p256|sm2 --out FILE",
-		Short: "Generate a signing key into a PKCS#8 PEM file (mode 0600)",
+		Use:   "generate --alg ed25519|p256|sm2 (--out FILE | --store NAME)",
+		Short: "Generate a signing key into a PKCS#8 PEM file (mode 0600) or the encrypted key store",
 		Long: `generate writes a new private key as PKCS#8 PEM, readable only by its owner, and
 prints its public key (multibase) and its did:key as JSON. SM2 keys use the
 sm2p256v1 OID, as OpenSSL 3, GmSSL and Tongsuo write them; their did:key uses the
-draft sm2-pub multicodec, which other implementations may not accept yet.`,
+draft sm2-pub multicodec, which other implementations may not accept yet.
+
+With --store NAME the key goes into the data directory's key store instead,
+encrypted at rest under a key derived (Argon2id) from $XBORDER_KEY_PASSPHRASE;
+other commands then take --key store:NAME. Stored keys can be rotated (xborder
+key rotate) and keep their old public keys for verification. See docs/identity.md
+for the threat model.`,
 		Example: `  xborder key generate --alg ed25519 --out issuer.pem
-  xborder key generate --alg sm2 --out issuer-gm.pem`,
+  xborder key generate --alg sm2 --out issuer-gm.pem
+  XBORDER_KEY_PASSPHRASE=… xborder key generate --alg ed25519 --store issuer`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if out == "" {
-				return badInput(errors.New("--out is required"), "give the file to write, e.g. --out issuer.pem")
+			if (out == "") == (store == "") {
+				return badInput(errors.New("give exactly one of --out and --store"), "e.g. --out issuer.pem, or --store issuer for the encrypted key store")
 			}
 			a := suite.Alg(alg)
 			if a != suite.Ed25519 && a != suite.P256 && a != suite.SM2 {
 				return badInput(fmt.Errorf("--alg %q: accepted: ed25519, p256, sm2", alg), "")
+			}
+			if store != "" {
+				return generateStored(e, store, a)
 			}
 			if _, err := os.Stat(out); err == nil && !force {
 				return badInput(fmt.Errorf("%s exists", out), "choose another file, or add --force to replace the key")
@@ -64,20 +74,21 @@ draft sm2-pub multicodec, which other implementations may not accept yet.`,
 	gen.Flags().StringVar(&alg, "alg", "ed25519", "ed25519, p256 or sm2")
 	gen.Flags().StringVar(&out, "out", "", "file to write the private key to")
 	gen.Flags().BoolVar(&force, "force", false, "replace an existing file")
+	gen.Flags().StringVar(&store, "store", "", "name of a new key in the encrypted key store of the data directory")
 
 	show := &cobra.Command{
-		Use:   "show FILE",
-		Short: "Print the algorithm, public key and did:key of a key file",
+		Use:   "show FILE|store:NAME",
+		Short: "Print the algorithm, public key and did:key of a key file or stored key",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := loadSigner(args[0])
+			s, err := e.signer(args[0])
 			if err != nil {
 				return err
 			}
 			return printKeyInfo(e, s.Alg(), s.Public())
 		},
 	}
-	cmd.AddCommand(gen, show)
+	cmd.AddCommand(gen, show, newKeyListCmd(e), newKeyRotateCmd(e))
 	return cmd
 }
 

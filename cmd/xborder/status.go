@@ -116,7 +116,7 @@ credential to host at its URL, where verifiers fetch it.`,
 			if err != nil {
 				return err
 			}
-			signer, err := loadSigner(keyFile)
+			signer, err := e.signer(keyFile)
 			if err != nil {
 				return err
 			}
@@ -143,7 +143,7 @@ credential to host at its URL, where verifiers fetch it.`,
 		},
 	}
 	publish.Flags().StringVar(&url, "url", "", "URL of the list")
-	publish.Flags().StringVar(&keyFile, "key", "", "the issuer's key (the same that issues the credentials)")
+	publish.Flags().StringVar(&keyFile, "key", "", "the issuer's key (the same that issues the credentials): a PEM file or store:NAME")
 	publish.Flags().DurationVar(&validFor, "valid-for", statuslist.DefaultValidFor, "validity of the signed list; publish again before it ends")
 	publish.Flags().StringVar(&dir, "data-dir", "", "data directory")
 	cmd.AddCommand(create, list, publish)

@@ -55,7 +55,7 @@ did:keys to verifiers (--trust-operator).`,
 			}
 			var signers []trust.KeySigner
 			for _, kf := range keys {
-				s, err := loadSigner(kf)
+				s, err := e.signer(kf)
 				if err != nil {
 					return err
 				}

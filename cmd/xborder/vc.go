@@ -60,7 +60,7 @@ goes to stdout.`,
 			if keyFile == "" || subjectFile == "" {
 				return badInput(errors.New("--key and --subject are required"), "see xborder vc issue --help")
 			}
-			s, err := loadSigner(keyFile)
+			s, err := e.signer(keyFile)
 			if err != nil {
 				return err
 			}
@@ -139,7 +139,7 @@ goes to stdout.`,
 		},
 	}
 	fl := issue.Flags()
-	fl.StringVar(&keyFile, "key", "", "issuer's private key (xborder key generate)")
+	fl.StringVar(&keyFile, "key", "", "issuer's private key: a PEM file (xborder key generate) or store:NAME")
 	fl.StringVar(&subjectFile, "subject", "", "JSON file with the credentialSubject object")
 	fl.StringSliceVar(&types, "type", nil, "credential type besides VerifiableCredential (repeatable)")
 	fl.StringSliceVar(&contexts, "context", nil, "JSON-LD context URL after the VC 2.0 one, defining the type and subject terms (must be one xborder pins)")
@@ -264,7 +264,7 @@ example did:web:example.com#key-2, listed in the issuer's DID document) for
 			if keyFile == "" || keyID == "" {
 				return badInput(errors.New("--key and --key-id are required"), "see xborder vc add-proof --help")
 			}
-			s, err := loadSigner(keyFile)
+			s, err := e.signer(keyFile)
 			if err != nil {
 				return err
 			}
@@ -297,7 +297,7 @@ example did:web:example.com#key-2, listed in the issuer's DID document) for
 			return writeIndented(e, out)
 		},
 	}
-	cmd.Flags().StringVar(&keyFile, "key", "", "private key of the new proof")
+	cmd.Flags().StringVar(&keyFile, "key", "", "private key of the new proof: a PEM file or store:NAME")
 	cmd.Flags().StringVar(&keyID, "key-id", "", "verification method URL of that key")
 	cmd.Flags().StringVar(&proof, "proof", "sm2", "sm2, eddsa-rdfc-2022 or ecdsa-rdfc-2019")
 	return cmd

@@ -34,7 +34,7 @@ authentication; --valid-for sets the proof's expiry (default 5 minutes).`,
 			if keyFile == "" || challenge == "" || domain == "" {
 				return badInput(errors.New("--key, --challenge and --domain are required"), "the verifier gives you the challenge and names its domain")
 			}
-			s, err := loadSigner(keyFile)
+			s, err := e.signer(keyFile)
 			if err != nil {
 				return err
 			}
@@ -87,7 +87,7 @@ authentication; --valid-for sets the proof's expiry (default 5 minutes).`,
 			return writeIndented(e, signed)
 		},
 	}
-	create.Flags().StringVar(&keyFile, "key", "", "holder's private key")
+	create.Flags().StringVar(&keyFile, "key", "", "holder's private key: a PEM file or store:NAME")
 	create.Flags().StringVar(&challenge, "challenge", "", "the verifier's nonce")
 	create.Flags().StringVar(&domain, "domain", "", "the verifier's audience (domain)")
 	create.Flags().DurationVar(&validFor, "valid-for", 5*time.Minute, "how long the presentation proof is valid")
