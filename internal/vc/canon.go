@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"github.com/piprate/json-gold/ld"
+
+	"github.com/xborder/xborder/internal/jsonld"
 )
 
 // Canonicalize returns the RDFC-1.0 canonical N-Quads of the JSON-LD
@@ -29,7 +31,7 @@ func (p *Processor) canonicalize(ctx context.Context, doc map[string]any) (out [
 			out, err = nil, newErr(CodeMalformed, nil, "JSON-LD processing failed: %v", r)
 		}
 	}()
-	expanded, err := p.expand(doc)
+	expanded, err := p.expand(ctx, doc)
 	if err != nil {
 		return nil, err
 	}
@@ -51,9 +53,43 @@ func (p *Processor) ldOptions() *ld.JsonLdOptions {
 }
 
 // expand runs JSON-LD 1.1 expansion in safe mode: a property that does not
-// expand to an IRI is an error (CodeDataLoss), not a silent drop. The
-// top-level @context is processed once per distinct context list and cached.
-func (p *Processor) expand(doc map[string]any) ([]any, error) {
+// expand to an IRI is an error (CodeDataLoss), not a silent drop. It uses
+// internal/jsonld, which gives json-gold's result with every processed
+// context (scoped ones included) cached, and falls back to json-gold for
+// the few features that package leaves out (ErrUnsupported).
+func (p *Processor) expand(ctx context.Context, doc map[string]any) ([]any, error) {
+	out, err := p.fast.Expand(ctx, doc)
+	switch {
+	case err == nil:
+		return out, nil
+	case errors.Is(err, jsonld.ErrUnsupported):
+		return p.expandJSONGold(doc)
+	}
+	return nil, classifyExpandError(err)
+}
+
+// classifyExpandError maps an internal/jsonld error to a package error, as
+// classifyLDError does for json-gold's.
+func classifyExpandError(err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	if errors.Is(err, jsonld.ErrLimit) {
+		return newErr(CodeMalformed, err, "JSON-LD processing limit")
+	}
+	switch jsonld.CodeOf(err) {
+	case jsonld.InvalidProperty:
+		return newErr(CodeDataLoss, err, "a property is not defined by the document's contexts")
+	case jsonld.LoadingRemoteContextFailed:
+		return newErr(CodeUnknownContext, err, "loading a context")
+	}
+	return newErr(CodeMalformed, err, "JSON-LD processing")
+}
+
+// expandJSONGold is expand with json-gold; the top-level @context is
+// processed once per distinct context list and cached.
+func (p *Processor) expandJSONGold(doc map[string]any) ([]any, error) {
 	opts := p.ldOptions()
 	activeCtx, err := p.activeContext(doc["@context"], opts)
 	if err != nil {

@@ -58,3 +58,13 @@ func (l *Loader) LoadDocument(u string) (*ld.RemoteDocument, error) {
 	}
 	return &ld.RemoteDocument{DocumentURL: u, Document: ld.CloneDocument(doc)}, nil
 }
+
+// Load returns the parsed pinned context at u, shared and never to be
+// modified (internal/jsonld only reads it), for internal/jsonld.
+func (l *Loader) Load(u string) (any, error) {
+	doc, ok := l.docs[u]
+	if !ok {
+		return nil, newErr(CodeUnknownContext, nil, "context %q is not pinned", u)
+	}
+	return doc, nil
+}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/piprate/json-gold/ld"
 
+	"github.com/xborder/xborder/internal/jsonld"
 	"github.com/xborder/xborder/internal/suite"
 )
 
@@ -13,6 +14,7 @@ import (
 // safe for concurrent use.
 type Processor struct {
 	loader   *Loader
+	fast     *jsonld.Processor // expansion with cached contexts; json-gold is the fallback
 	ctxCache contextCache
 	suites   map[string]Cryptosuite
 	// workLimit bounds RDFC-1.0 Hash N-Degree Quads work per
@@ -67,6 +69,7 @@ func New(opts ...Option) (*Processor, error) {
 	}
 	p := &Processor{
 		loader:    l,
+		fast:      jsonld.New(l),
 		ctxCache:  contextCache{m: map[string]*ld.Context{}},
 		suites:    map[string]Cryptosuite{},
 		workLimit: DefaultRDFCWorkLimit,

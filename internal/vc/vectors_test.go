@@ -57,9 +57,18 @@ func canonicalizeWith(t *testing.T, p *Processor, doc map[string]any, newHash fu
 	if err := p.checkContexts(doc); err != nil {
 		t.Fatal(err)
 	}
-	expanded, err := p.expand(doc)
+	// The vectors must take the fast path (no fallback), and it must agree
+	// with json-gold.
+	expanded, err := p.fast.Expand(context.Background(), doc)
 	if err != nil {
 		t.Fatal(err)
+	}
+	gold, err := p.expandJSONGold(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(expanded, gold) {
+		t.Fatalf("internal/jsonld and json-gold expand differently:\n%v\n%v", expanded, gold)
 	}
 	ds, err := toRDF(expanded)
 	if err != nil {
