@@ -1,7 +1,8 @@
 // Package jsonld is a JSON-LD 1.1 expansion processor (the context
 // processing and expansion algorithms of JSON-LD 1.1 Processing Algorithms
-// and API) that returns exactly what github.com/piprate/json-gold v0.9.1
-// returns, and that caches processed contexts.
+// and API) that returns what github.com/piprate/json-gold v0.9.1 returns,
+// with one deliberate departure (container mappings, below), and that
+// caches processed contexts.
 //
 // # Why
 //
@@ -23,8 +24,9 @@
 // mode with an empty base IRI, for the document without its top-level
 // @context on the active context made from that @context, after the final
 // step of the expansion algorithm (as internal/vc ran it). That includes
-// json-gold's departures from the W3C algorithm (see below), so that RDF
-// produced from it is the same.
+// most of json-gold's departures from the W3C algorithm (see below), so
+// that RDF produced from it is the same, but not the one about container
+// mappings.
 //
 // Errors are *Error values whose Code has the text of the json-gold error
 // code of the same name; in particular InvalidProperty is safe mode's
@@ -61,15 +63,41 @@
 // @json literals, @list, @set, @graph, @index and @default in documents,
 // and inline contexts (processed, but not cached).
 //
+// # Where this package departs from json-gold: container mappings
+//
+// json-gold reads a term's container mapping from the active context after
+// the term's own property-scoped context is applied; the W3C algorithm
+// (Expansion Algorithm step 13.5: "container mapping be key's container
+// mapping in active context") and jsonld.js read it before. A term with
+// "@context": null thus loses its container in json-gold. The VC 2.0
+// context defines verifiableCredential that way (@container @graph,
+// @context null), so json-gold puts the credentials embedded in a
+// VerifiablePresentation in the presentation's own graph, where the
+// specification and the JavaScript VC stack (jsonld.js) put each in a named
+// graph of its own. A Data Integrity proof over such a presentation signs
+// the canonical RDF, so proofs made with json-gold's reading neither verify
+// in other implementations nor verify theirs. This package follows the
+// specification.
+//
+// The oracle for this behaviour is jsonld.js: testdata/jsonldjs holds its
+// expansion of every test document on which the two readings disagree (in
+// the test documents: presentations that embed credentials), and the
+// tests require the same result here; everywhere else the tests still
+// require json-gold's result. An unexported option
+// (withJSONGoldContainerQuirk) restores json-gold's reading, for the
+// differential, fuzz and mutation tests against json-gold.
+//
+// A document this package leaves to json-gold (ErrUnsupported, below) gets
+// json-gold's reading from json-gold. Under the pinned contexts internal/vc
+// accepts, that is a document that uses @reverse (property-valued @index
+// needs a term definition no pinned context has, and inline contexts are
+// refused there): a presentation that embeds credentials and also uses
+// @reverse canonicalises with the credentials in the presentation's graph.
+//
 // # json-gold's behaviour, reproduced
 //
 // Among the places where json-gold v0.9.1 departs from the W3C algorithms,
 // and this package follows it:
-//   - a term's container mapping is read from the context after the
-//     term's own scoped context is applied, so a term with
-//     "@context": null loses its container: the embedded credentials of a
-//     VC 2.0 presentation (verifiableCredential: @container @graph,
-//     @context null) are not put in a @graph;
 //   - errors while expanding the value of @list, @set and @default are
 //     dropped (a failing @list becomes [null]);
 //   - a language map with a term @direction puts a *string in @direction;

@@ -7,7 +7,9 @@ import (
 
 // The expansion algorithm, step for step as json-gold v0.9.1 runs it
 // (api_expand.go), including where it differs from the W3C algorithm: the
-// output must be the same Go value.
+// output must be the same Go value. The one exception is where a term's
+// container mapping is read from (expandObject; withJSONGoldContainerQuirk
+// restores json-gold's reading).
 
 func (st *state) enter() error {
 	st.depth++
@@ -502,7 +504,15 @@ func (st *state) expandObject(active *activeContext, prop, eap string, elem map[
 			}
 		}
 		vm, isMap := value.(map[string]any)
-		ttd := termCtx.terms[key]
+		// The container mapping is key's in the active context, before
+		// its scoped context applies (JSON-LD 1.1 API, expansion algorithm
+		// step 13.5; jsonld.js does the same). json-gold reads it from the
+		// term's scoped context, so that a term with "@context": null
+		// loses its container.
+		ttd := td
+		if st.p.goldContainer {
+			ttd = termCtx.terms[key]
+		}
 		var ev any
 		switch {
 		case isMap && ttd.has(cLanguage):

@@ -231,9 +231,20 @@ type compareResult struct {
 	oursErr, goldErr error
 }
 
+// newGoldProcessor returns a processor that reads container mappings as
+// json-gold does (withJSONGoldContainerQuirk): the one that must return
+// exactly what json-gold returns.
+func newGoldProcessor(l Loader, opts ...Option) *Processor {
+	return New(l, append(opts, withJSONGoldContainerQuirk())...)
+}
+
 // differential expands doc with both processors and reports a mismatch,
-// or "" when they agree. Unsupported is reported as skipped.
+// or "" when they agree. Unsupported is reported as skipped. p must be made
+// by newGoldProcessor.
 func differential(p *Processor, l *testLoader, doc map[string]any) (mismatch string, skipped bool, r compareResult) {
+	if !p.goldContainer {
+		panic("differential needs a processor with the json-gold container quirk")
+	}
 	before := deepCopy(doc)
 	r.ours, r.oursErr = p.Expand(nil, doc) //nolint:staticcheck // nil context is allowed
 	if !reflect.DeepEqual(before, doc) {
@@ -320,4 +331,22 @@ func readDoc(t testing.TB, name string) map[string]any {
 		panic(err)
 	}
 	return doc
+}
+
+// specCheck expands doc with p, a processor in the default (spec) mode, for
+// the checks that need no oracle: no panic (an internal error) and the
+// input left unmodified. It returns "" when they pass.
+func specCheck(p *Processor, doc map[string]any) string {
+	if p.goldContainer {
+		panic("specCheck needs a processor in the default mode")
+	}
+	before := deepCopy(doc)
+	_, err := p.Expand(nil, doc) //nolint:staticcheck // nil context is allowed
+	if !reflect.DeepEqual(before, doc) {
+		return "Expand (spec mode) modified its input"
+	}
+	if errors.Is(err, ErrUnsupported) && strings.Contains(err.Error(), "internal error") {
+		return fmt.Sprintf("panic (spec mode): %v", err)
+	}
+	return ""
 }

@@ -39,7 +39,10 @@ type Processor struct {
 	maxScopedContexts int
 	maxContextParses  int
 	cacheSize         int
-	empty             *activeContext
+	// goldContainer reads a term's container mapping as json-gold does
+	// (see withJSONGoldContainerQuirk).
+	goldContainer bool
+	empty         *activeContext
 
 	mu    sync.RWMutex
 	cache map[memoKey]*activeContext
@@ -90,6 +93,17 @@ func WithCacheSize(n int) Option {
 			p.cacheSize = n
 		}
 	}
+}
+
+// withJSONGoldContainerQuirk makes the processor read a term's container
+// mapping as json-gold v0.9.1 does: from the active context after the
+// term's own property-scoped context is applied, instead of from the active
+// context (JSON-LD 1.1 API, expansion algorithm step 13.5). With it, the
+// processor returns exactly what json-gold returns, which is what the
+// differential, fuzz and mutation tests need; it is unexported because
+// nothing else should want json-gold's reading (see the package doc).
+func withJSONGoldContainerQuirk() Option {
+	return func(p *Processor) { p.goldContainer = true }
 }
 
 // New returns a Processor that loads remote contexts with loader.
@@ -282,8 +296,10 @@ func urlsKey(v any) (string, bool) {
 // json-gold v0.9.1 does in JSON-LD 1.1 safe mode with an empty base IRI:
 // the result is the value its JsonLdApi.Expand returns for the document
 // without its top-level @context, on the active context made from that
-// @context, after the final step of the expansion algorithm. doc is not
-// modified; the result may share values of @json literals with it.
+// @context, after the final step of the expansion algorithm, except that
+// container mappings are read as the W3C algorithm and jsonld.js read them
+// (see the package doc). doc is not modified; the result may share values
+// of @json literals with it.
 //
 // Errors are *Error values. An error wrapping ErrUnsupported means the
 // document needs a feature this package leaves to json-gold; one wrapping

@@ -54,9 +54,11 @@ func (p *Processor) ldOptions() *ld.JsonLdOptions {
 
 // expand runs JSON-LD 1.1 expansion in safe mode: a property that does not
 // expand to an IRI is an error (CodeDataLoss), not a silent drop. It uses
-// internal/jsonld, which gives json-gold's result with every processed
-// context (scoped ones included) cached, and falls back to json-gold for
-// the few features that package leaves out (ErrUnsupported).
+// internal/jsonld, which gives json-gold's result (except that container
+// mappings are read as the W3C algorithm and jsonld.js read them: see its
+// package doc) with every processed context (scoped ones included) cached,
+// and falls back to json-gold for the few features that package leaves out
+// (ErrUnsupported), json-gold's reading included.
 func (p *Processor) expand(ctx context.Context, doc map[string]any) ([]any, error) {
 	out, err := p.fast.Expand(ctx, doc)
 	switch {

@@ -145,8 +145,16 @@
 //
 // # Canonicalisation
 //
-// JSON-LD 1.1 expansion is github.com/piprate/json-gold (processed
-// top-level contexts are cached per Processor). Conversion of the
+// JSON-LD 1.1 expansion is internal/jsonld, which returns what
+// github.com/piprate/json-gold returns with every processed context cached,
+// and falls back to json-gold for the few features it leaves out (a
+// document using @reverse). In one place it follows the W3C algorithm and
+// jsonld.js instead of json-gold: the credentials embedded in a
+// presentation (verifiableCredential, an @graph container) are each put in
+// a named graph, so presentation proofs interoperate with the JavaScript VC
+// stack (json-gold would sign them in the presentation's own graph; a
+// presentation that uses @reverse still gets json-gold's reading, through
+// the fallback). Conversion of the
 // expanded form to RDF and RDF Dataset Canonicalization (RDFC-1.0) are
 // implemented here: json-gold's URDNA2015 has no work-factor limit (a
 // document with enough identical nested objects without ids takes

@@ -27,8 +27,19 @@ package vc
 // test steers clear of (proof chains, numbers below 1e-6, -0, @direction,
 // @json) are listed in interop/vcjs/README.md.
 //
-// verify.mjs exit status 2 means a harness failure (unreadable file, contexts
-// missing or not matching index.json); it is never taken as a verdict.
+// Presentations (TestInteropJSPresentation): eddsa-rdfc-2022 presentations
+// that embed credentials (Data Integrity ones signed on either side, and a
+// vc+jwt EnvelopedVerifiableCredential) are signed by JS (`node
+// sign-presentation.mjs`: vc.signPresentation with challenge and domain)
+// and verified by xborder (VerifyPresentation), and signed by xborder
+// (SignPresentation) and verified by JS (`node verify-presentation.mjs`:
+// vc.verify); tampered copies fail on both sides. What both sign puts each
+// embedded credential in a named graph of its own (verifiableCredential is
+// an @graph container; see internal/jsonld's package doc).
+//
+// verify.mjs and verify-presentation.mjs exit status 2 means a harness
+// failure (unreadable file, contexts missing or not matching index.json);
+// it is never taken as a verdict.
 
 import (
 	"bytes"
@@ -65,7 +76,7 @@ func interopDir(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"verify.mjs", "issue.mjs", "node_modules/@digitalbazaar/vc/package.json"} {
+	for _, f := range []string{"verify.mjs", "issue.mjs", "sign-presentation.mjs", "verify-presentation.mjs", "node_modules/@digitalbazaar/vc/package.json"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Fatalf("XBORDER_INTEROP=1 but the harness is not ready (run interop/vcjs/setup.sh): %v", err)
 		}
@@ -107,17 +118,26 @@ func interopJSVerify(t *testing.T, dir string, doc []byte) (verified bool, msg s
 // interopJSVerifyArgs is interopJSVerify with extra verify.mjs flags.
 func interopJSVerifyArgs(t *testing.T, dir string, doc []byte, flags ...string) (verified bool, msg string) {
 	t.Helper()
-	f := filepath.Join(t.TempDir(), "credential.json")
+	return interopJSVerdict(t, dir, "verify.mjs", doc, flags...)
+}
+
+// interopJSVerdict writes doc to a temp file and runs `node script
+// flags... FILE`, a verifier that prints {"verified", "error"} (verify.mjs,
+// verify-presentation.mjs). It fails the test on a harness error and
+// returns the verdict.
+func interopJSVerdict(t *testing.T, dir, script string, doc []byte, flags ...string) (verified bool, msg string) {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "document.json")
 	if err := os.WriteFile(f, doc, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	stdout, stderr, code := interopNode(t, dir, append(append([]string{"verify.mjs"}, flags...), f)...)
+	stdout, stderr, code := interopNode(t, dir, append(append([]string{script}, flags...), f)...)
 	var res struct {
 		Verified *bool  `json:"verified"`
 		Error    string `json:"error"`
 	}
 	if err := json.Unmarshal(stdout, &res); err != nil || res.Verified == nil {
-		t.Fatalf("verify.mjs: exit %d, unparsable output %q (%v), stderr %s", code, stdout, err, stderr)
+		t.Fatalf("%s: exit %d, unparsable output %q (%v), stderr %s", script, code, stdout, err, stderr)
 	}
 	switch {
 	case code == 0 && *res.Verified:
@@ -125,7 +145,7 @@ func interopJSVerifyArgs(t *testing.T, dir string, doc []byte, flags ...string) 
 	case code == 1 && !*res.Verified:
 		return false, res.Error
 	default:
-		t.Fatalf("verify.mjs: harness failure, exit %d: %s (stderr %s)", code, stdout, stderr)
+		t.Fatalf("%s: harness failure, exit %d: %s (stderr %s)", script, code, stdout, stderr)
 		return false, ""
 	}
 }
@@ -458,4 +478,199 @@ func interopTamperings(t *testing.T, signed []byte) map[string][]byte {
 			doc["proof"].(map[string]any)["created"] = "2020-01-01T00:00:00Z"
 		}),
 	}
+}
+
+// interopJSSignPresentation runs `node sign-presentation.mjs` on the
+// unsigned presentation: eddsa-rdfc-2022, the holder key derived from seed
+// (the holder is overwritten with its did:key), challenge and domain.
+func interopJSSignPresentation(t *testing.T, dir string, seed, unsigned []byte, challenge, domain string) []byte {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "presentation.json")
+	if err := os.WriteFile(f, unsigned, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := interopNode(t, dir, "sign-presentation.mjs", "--suite", EdDSARDFC2022,
+		"--seed", hex.EncodeToString(seed), "--presentation", f, "--challenge", challenge, "--domain", domain)
+	if code != 0 {
+		t.Fatalf("sign-presentation.mjs: exit %d: %s", code, stderr)
+	}
+	return stdout
+}
+
+// interopVPTamperings returns modified copies of a signed presentation
+// whose first credential is a Data Integrity credential with a
+// credentialSubject name, each still well-formed, so that only the
+// presentation's signature can catch the change (a credential's own proof
+// catches it too where the change is inside that credential).
+func interopVPTamperings(t *testing.T, signed []byte, otherDID string) map[string][]byte {
+	t.Helper()
+	mutate := func(f func(doc map[string]any)) []byte {
+		var doc map[string]any
+		if err := json.Unmarshal(signed, &doc); err != nil {
+			t.Fatal(err)
+		}
+		f(doc)
+		b, err := json.Marshal(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	creds := func(doc map[string]any) []any { return doc["verifiableCredential"].([]any) }
+	return map[string][]byte{
+		"embedded credential's subject": mutate(func(doc map[string]any) {
+			sub := creds(doc)[0].(map[string]any)["credentialSubject"].(map[string]any)
+			sub["name"] = sub["name"].(string) + " (tampered)"
+		}),
+		"embedded credential's proof": mutate(func(doc map[string]any) {
+			creds(doc)[0].(map[string]any)["proof"].(map[string]any)["created"] = "2020-01-01T00:00:00Z"
+		}),
+		"embedded credential removed": mutate(func(doc map[string]any) {
+			doc["verifiableCredential"] = creds(doc)[:len(creds(doc))-1]
+		}),
+		"holder": mutate(func(doc map[string]any) {
+			doc["holder"] = otherDID
+		}),
+		"presentation proof created": mutate(func(doc map[string]any) {
+			pr := doc["proof"].(map[string]any)
+			created, err := time.Parse(time.RFC3339, pr["created"].(string))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pr["created"] = created.Add(-time.Second).UTC().Format(time.RFC3339)
+		}),
+	}
+}
+
+// TestInteropJSPresentation: eddsa-rdfc-2022 presentations embedding
+// credentials, in both directions (see the file comment). Each case's
+// credentials are about the holder and issued by a did:key issuer; the
+// Data Integrity ones are one signed here and one signed by JS (issue.mjs).
+// With the enveloped vc+jwt credential, JS checks the presentation's own
+// proof only (vc.verify cannot verify an envelope); xborder verifies the
+// envelope too.
+func TestInteropJSPresentation(t *testing.T) {
+	dir := interopDir(t)
+	p := newProcessor(t)
+	ctx := context.Background()
+	resolver := identity.NewResolver(identity.ResolverOptions{})
+	issuerSeed, holderSeed := bytes.Repeat([]byte{0x45}, 32), bytes.Repeat([]byte{0x46}, 32)
+	issuer, issuerKey := interopKey(t, EdDSARDFC2022, issuerSeed)
+	holder, holderKey := interopKey(t, EdDSARDFC2022, holderSeed)
+	const challenge, domain = "c-5e0b7f21-9d4a-4c3e-b1f6-2a8d7e6c5b4a", "https://verifier.example"
+
+	var unsigned map[string]any
+	if err := json.Unmarshal([]byte(interopCredentials["basic"]), &unsigned); err != nil {
+		t.Fatal(err)
+	}
+	unsigned["issuer"] = issuerKey.DID
+	unsigned["credentialSubject"].(map[string]any)["id"] = holderKey.DID
+	unsignedJSON, err := json.Marshal(unsigned)
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := time.Now().UTC().Truncate(time.Second)
+	goCred, err := p.Sign(ctx, unsigned, ProofOptions{Cryptosuite: EdDSARDFC2022,
+		VerificationMethod: issuerKey.VerificationMethodID(), Created: created, Signer: issuer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsCred := interopJSIssue(t, dir, EdDSARDFC2022, issuerSeed, unsignedJSON)
+	jwtCred, err := p.SignJWT(ctx, unsigned, JWTOptions{Signer: issuer, KeyID: issuerKey.VerificationMethodID()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vopts := PresentationOptions{Challenge: challenge, Domain: domain,
+		HolderResolver: KeysFor(resolver, identity.Authentication), RequireHolderKey: true,
+		RequireSubjectHolder: true, RequireIssuerKey: true}
+
+	cases := []struct {
+		name  string
+		creds []any
+		// jsFlags: verify-presentation.mjs flags
+		jsFlags []string
+	}{
+		{"Data Integrity credentials", []any{goCred, jsCred}, nil},
+		{"with an enveloped vc+jwt credential", []any{goCred, enveloped(jwtCred)}, []string{"--skip-credentials"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			jsVerify := func(vp []byte, ch, dom string) (bool, string) {
+				return interopJSVerdict(t, dir, "verify-presentation.mjs",
+					vp, append([]string{"--challenge", ch, "--domain", dom}, tc.jsFlags...)...)
+			}
+			vp := presentation(t, holderKey.DID, tc.creds...)
+			vpJSON, err := json.Marshal(vp)
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			// (a) JS signs, xborder verifies; tampered copies fail with
+			// bad_signature.
+			jsVP := interopJSSignPresentation(t, dir, holderSeed, vpJSON, challenge, domain)
+			if ok, msg := jsVerify(jsVP, challenge, domain); !ok {
+				t.Fatalf("JS does not verify its own presentation: %s\n%s", msg, jsVP)
+			}
+			res, err := p.VerifyPresentation(ctx, jsVP, resolver, vopts)
+			if err != nil {
+				t.Fatalf("Go rejects the JS presentation: %v\n%s", err, jsVP)
+			}
+			if res.Holder != holderKey.DID {
+				t.Errorf("holder %q, want %q", res.Holder, holderKey.DID)
+			}
+			if len(res.Proofs) != 1 || res.Proofs[0].Cryptosuite != EdDSARDFC2022 || res.Proofs[0].VerificationMethod != holderKey.VerificationMethodID() {
+				t.Errorf("presentation proofs %+v, want one %s proof by %s", res.Proofs, EdDSARDFC2022, holderKey.VerificationMethodID())
+			}
+			if len(res.Credentials) != len(tc.creds) {
+				t.Fatalf("%d credential results, want %d", len(res.Credentials), len(tc.creds))
+			}
+			for i, r := range res.Credentials {
+				if !r.Verified || r.Issuer != issuerKey.DID {
+					t.Errorf("credential %d: verified %v, issuer %q", i, r.Verified, r.Issuer)
+				}
+			}
+			for what, tampered := range interopVPTamperings(t, jsVP, issuerKey.DID) {
+				_, err := p.VerifyPresentation(ctx, tampered, resolver, vopts)
+				if err == nil {
+					t.Errorf("Go verifies the JS presentation with %s tampered", what)
+				} else if c := CodeOf(err); c != CodeBadSignature {
+					t.Errorf("JS presentation with %s tampered: code %q (%v), want %q", what, c, err, CodeBadSignature)
+				}
+			}
+
+			// (b) xborder signs, JS verifies (and checks challenge and
+			// domain); tampered copies fail there, for the signature.
+			goVP := interopSignPresentation(t, p, vp, ProofOptions{Cryptosuite: EdDSARDFC2022, VerificationMethod: holderKey.VerificationMethodID(),
+				Challenge: challenge, Domain: domain, Created: time.Now().UTC().Truncate(time.Second), Signer: holder})
+			if _, err := p.VerifyPresentation(ctx, goVP, resolver, vopts); err != nil {
+				t.Fatalf("Go does not verify its own presentation: %v", err)
+			}
+			if ok, msg := jsVerify(goVP, challenge, domain); !ok {
+				t.Fatalf("JS rejects the xborder presentation: %s\n%s", msg, goVP)
+			}
+			if ok, _ := jsVerify(goVP, challenge+"x", domain); ok {
+				t.Errorf("JS verifies the xborder presentation with another challenge")
+			}
+			if ok, _ := jsVerify(goVP, challenge, "https://other.example"); ok {
+				t.Errorf("JS verifies the xborder presentation for another domain")
+			}
+			for what, tampered := range interopVPTamperings(t, goVP, issuerKey.DID) {
+				if ok, msg := jsVerify(tampered, challenge, domain); ok {
+					t.Errorf("JS verifies the xborder presentation with %s tampered", what)
+				} else if !strings.Contains(strings.ToLower(msg), "signature") {
+					t.Errorf("JS rejects the xborder presentation with %s tampered, but not for its signature: %s", what, msg)
+				}
+			}
+		})
+	}
+}
+
+// interopSignPresentation is SignPresentation, failing the test on error.
+func interopSignPresentation(t *testing.T, p *Processor, vp map[string]any, opts ProofOptions) []byte {
+	t.Helper()
+	b, err := p.SignPresentation(context.Background(), vp, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

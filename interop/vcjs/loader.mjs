@@ -78,8 +78,18 @@ const DID_KEY_RE = /^did:key:(z[1-9A-HJ-NP-Za-km-z]+)(?:#(z[1-9A-HJ-NP-Za-km-z]+
 
 // createLoader returns an async (url) => {contextUrl, documentUrl, document}.
 // Returned documents are fresh deep copies, so callers may mutate them.
-export function createLoader({dir = contextsDir()} = {}) {
+// extraDirs are further pinned-context directories (same index.json format,
+// same checks), consulted for URLs that dir does not serve: the Go tests of
+// internal/jsonld load the shared vector collection's contexts this way.
+export function createLoader({dir = contextsDir(), extraDirs = []} = {}) {
   const contexts = loadPinnedContexts(dir);
+  for(const extra of extraDirs) {
+    for(const [url, doc] of loadPinnedContexts(extra)) {
+      if(!contexts.has(url)) {
+        contexts.set(url, doc);
+      }
+    }
+  }
   const driver = didKeyDriver();
   const loader = async function documentLoader(url) {
     if(typeof url !== 'string') {

@@ -119,3 +119,73 @@ export async function verify({
   }
   return {verified: false, error: errorText(result.error ?? result.results?.map(r => r.error))};
 }
+
+// verifyPresentation verifies a Data Integrity presentation: its proof(s)
+// with jsonld-signatures' AuthenticationProofPurpose (the proof's challenge
+// must equal `challenge` and its domain be or contain `domain`; the key must
+// be under `authentication` of its controller's document) and, unless
+// skipCredentials, every embedded credential with vc's
+// CredentialIssuancePurpose (issuer must be the key's controller) -- that is
+// vc.verify. skipCredentials verifies the presentation's own proof only
+// (jsigs.verify, as vc.verify does it), for presentations whose credentials
+// the JS stack cannot verify (an EnvelopedVerifiableCredential: vc.verify
+// would look for a Data Integrity proof on it). Every proof of a proof set
+// must verify. Returns {verified, error}.
+export async function verifyPresentation({
+  presentation, documentLoader, challenge, domain, now, skipCredentials = false,
+  ignoreStatus = false
+}) {
+  let names;
+  try {
+    const all = new Set(proofCryptosuites(presentation));
+    if(!skipCredentials) {
+      const creds = presentation.verifiableCredential;
+      for(const c of creds === undefined ? [] : Array.isArray(creds) ? creds : [creds]) {
+        for(const n of proofCryptosuites(c)) {
+          all.add(n);
+        }
+      }
+    }
+    names = [...all];
+  } catch(e) {
+    return {verified: false, error: e.message};
+  }
+  const suite = verifierSuites(names);
+  const allProofsVerified = r => {
+    const results = r?.results ?? [];
+    return results.length > 0 && results.every(x => x.verified);
+  };
+  if(skipCredentials) {
+    const result = await jsigs.verify(presentation, {
+      suite, documentLoader,
+      purpose: new jsigs.purposes.AuthenticationProofPurpose({challenge, domain}),
+    });
+    if(result.verified && allProofsVerified(result)) {
+      return {verified: true, error: ''};
+    }
+    return {verified: false, error: errorText(result.error ?? result.results?.map(r => r.error))};
+  }
+  const result = await vc.verify({
+    presentation, suite, documentLoader, challenge, domain,
+    ...(now ? {now} : {}),
+    ...(ignoreStatus ? {checkStatus: async () => ({verified: true})} : {}),
+  });
+  const credentialResults = result.credentialResults ?? [];
+  if(result.verified && allProofsVerified(result.presentationResult) &&
+    credentialResults.every(allProofsVerified)) {
+    return {verified: true, error: ''};
+  }
+  const errors = [];
+  const pr = result.presentationResult;
+  if(pr && !pr.verified) {
+    errors.push(pr.error ?? pr.results?.map(r => r.error));
+  } else if(result.error) {
+    errors.push(result.error);
+  }
+  for(const [i, cr] of credentialResults.entries()) {
+    if(!cr.verified) {
+      errors.push(new Error(`credential ${i}: ${errorText(cr.error ?? cr.results?.map(r => r.error))}`));
+    }
+  }
+  return {verified: false, error: errorText(errors) || 'not verified'};
+}
