@@ -213,13 +213,28 @@ func absoluteIRI(s string) bool {
 			return false
 		}
 	}
-	for _, r := range s[i+1:] {
-		if r <= 0x20 || strings.ContainsRune("<>\"{}|^`\\", r) {
+	// Bytes at or above 0x80 belong to multi-byte UTF-8 sequences, which
+	// are allowed; only ASCII needs checking.
+	for j := i + 1; j < len(s); j++ {
+		if c := s[j]; c < 0x80 && iriForbidden[c] {
 			return false
 		}
 	}
 	return true
 }
+
+// iriForbidden marks the ASCII bytes an IRI in N-Quads cannot carry: controls,
+// space and <>"{}|^`\.
+var iriForbidden = func() (t [0x80]bool) {
+	for c := 0; c <= 0x20; c++ {
+		t[c] = true
+	}
+	for _, c := range []byte("<>\"{}|^`\\") {
+		t[c] = true
+	}
+	t[0x7f] = false
+	return t
+}()
 
 func iriOrBlank(s string) ld.Node {
 	if strings.HasPrefix(s, "_:") {
