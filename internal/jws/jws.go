@@ -153,6 +153,10 @@ type Expect struct {
 	Detached []byte
 	// MaxBytes bounds the token; 0 means DefaultMaxBytes.
 	MaxBytes int
+	// VerifySig checks the signature as suite.Verify does (the default when
+	// nil), for example (*suite.VerifierCache).Verify, which is faster for
+	// keys that sign often.
+	VerifySig func(alg suite.Alg, pub crypto.PublicKey, msg, sig []byte) error
 }
 
 // Verified is a JWS whose signature was checked.
@@ -189,7 +193,7 @@ func Verify(ctx context.Context, token string, resolve Resolver, want Expect) (*
 	if kalg != p.alg {
 		return nil, &Error{Code: CodeKeyResolution, Kid: p.h.Kid, Msg: fmt.Sprintf("alg %s needs a %s key, the key is %s", p.h.Alg, p.alg, kalg)}
 	}
-	return p.verify(pub)
+	return p.verify(pub, want.VerifySig)
 }
 
 // VerifyWithKey checks a compact JWS against a key known out of band; the
@@ -203,7 +207,7 @@ func VerifyWithKey(token string, alg suite.Alg, pub crypto.PublicKey, want Expec
 	if alg != p.alg {
 		return nil, &Error{Code: CodeKeyResolution, Kid: p.h.Kid, Msg: fmt.Sprintf("alg %s needs a %s key, the key is %s", p.h.Alg, p.alg, alg)}
 	}
-	return p.verify(pub)
+	return p.verify(pub, want.VerifySig)
 }
 
 // ParseHeader decodes a token's header without verifying anything but its
@@ -229,11 +233,14 @@ type parsed struct {
 	sig     []byte
 }
 
-func (p *parsed) verify(pub crypto.PublicKey) (*Verified, error) {
+func (p *parsed) verify(pub crypto.PublicKey, verifySig func(suite.Alg, crypto.PublicKey, []byte, []byte) error) (*Verified, error) {
 	if got, err := suite.AlgOf(pub); err != nil || got != p.alg {
 		return nil, &Error{Code: CodeKeyResolution, Kid: p.h.Kid, Msg: fmt.Sprintf("alg %s needs a %s key", p.h.Alg, p.alg), Err: err}
 	}
-	if err := suite.Verify(p.alg, pub, []byte(p.input), p.sig); err != nil {
+	if verifySig == nil {
+		verifySig = suite.Verify
+	}
+	if err := verifySig(p.alg, pub, []byte(p.input), p.sig); err != nil {
 		if errors.Is(err, suite.ErrBadSignature) {
 			return nil, &Error{Code: CodeBadSignature, Kid: p.h.Kid, Msg: "the signature does not verify", Err: err}
 		}

@@ -3,14 +3,13 @@ package vc
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/xborder/xborder/internal/jws"
 	"github.com/xborder/xborder/internal/suite"
 )
 
@@ -102,14 +101,6 @@ func (o opaqueSigner) SignPayload(payload []byte, alg jose.SignatureAlgorithm) (
 	return o.s.Sign(payload)
 }
 
-type joseHeader struct {
-	Alg  string          `json:"alg"`
-	Typ  string          `json:"typ"`
-	Cty  *string         `json:"cty"`
-	Kid  string          `json:"kid"`
-	Crit json.RawMessage `json:"crit"`
-}
-
 // VerifyJWT verifies a credential secured as a vc+jwt: compact JWS with
 // alg EdDSA or ES256, typ "vc+jwt" (cty "vc" when present), a kid the
 // resolver knows, a valid signature, and a payload that is a VCDM 2.0
@@ -171,73 +162,40 @@ func (p *Processor) VerifyJWT(ctx context.Context, token []byte, resolver KeyRes
 }
 
 // verifyJWS parses a compact JWS whose typ must be typ (and cty, when
-// present, cty), resolves its kid and checks its signature. It returns the
-// kid, the payload and, once the signature was checked, its ProofResult.
+// present, cty), resolves its kid and checks its signature (internal/jws,
+// with the processor's signature cache). It returns the kid, the payload
+// and, once the signature was checked, its ProofResult.
 func (p *Processor) verifyJWS(ctx context.Context, token []byte, typ, cty string, resolver KeyResolver) (string, []byte, *ProofResult, error) {
 	if len(token) > 2*MaxDocumentSize {
 		return "", nil, nil, newErr(CodeMalformed, nil, "token of %d bytes exceeds the limit", len(token))
 	}
-	compact := string(bytes.TrimSpace(token))
-	parts := strings.Split(compact, ".")
-	if len(parts) != 3 {
-		return "", nil, nil, newErr(CodeMalformed, nil, "not a compact JWS (%d parts)", len(parts))
+	var resolve jws.Resolver
+	if resolver != nil {
+		resolve = resolver.ResolveKey
 	}
-	rawHeader, err := base64.RawURLEncoding.Strict().DecodeString(parts[0])
-	if err != nil {
-		return "", nil, nil, newErr(CodeMalformed, err, "JOSE header")
+	v, err := jws.Verify(ctx, string(bytes.TrimSpace(token)), resolve, jws.Expect{
+		Typ:       typ,
+		Cty:       cty,
+		Algs:      []suite.Alg{suite.Ed25519, suite.P256},
+		MaxBytes:  2 * MaxDocumentSize,
+		VerifySig: p.sigs.Verify,
+	})
+	if err == nil {
+		pr := &ProofResult{Cryptosuite: typ + "/" + v.Header.Alg, VerificationMethod: v.Header.Kid, Verified: true}
+		return v.Header.Kid, v.Payload, pr, nil
 	}
-	var h joseHeader
-	if err := json.Unmarshal(rawHeader, &h); err != nil {
-		return "", nil, nil, newErr(CodeMalformed, err, "JOSE header")
-	}
-	if h.Typ != typ {
-		return "", nil, nil, newErr(CodeMalformed, nil, "media type (typ) %q, want %q", h.Typ, typ)
-	}
-	if h.Cty != nil && *h.Cty != cty {
-		return "", nil, nil, newErr(CodeMalformed, nil, "content type (cty) %q, want %q", *h.Cty, cty)
-	}
-	if len(h.Crit) > 0 {
-		return "", nil, nil, newErr(CodeMalformed, nil, "critical header parameters are not supported")
-	}
-	var alg suite.Alg
-	for a, j := range jwsAlgs {
-		if string(j) == h.Alg {
-			alg = a
-		}
-	}
-	if alg == "" {
-		return "", nil, nil, newErr(CodeUnsupportedCryptosuite, nil, "JOSE algorithm %q (accepted: EdDSA, ES256)", h.Alg)
-	}
-	payload, err := base64.RawURLEncoding.Strict().DecodeString(parts[1])
-	if err != nil {
-		return "", nil, nil, newErr(CodeMalformed, err, "JWS payload")
-	}
-	sig, err := base64.RawURLEncoding.Strict().DecodeString(parts[2])
-	if err != nil {
-		return "", nil, nil, newErr(CodeMalformed, err, "JWS signature")
-	}
-
-	if h.Kid == "" {
-		return "", nil, nil, newErr(CodeKeyResolution, nil, "the JOSE header has no kid")
-	}
-	if resolver == nil {
-		return "", nil, nil, newErr(CodeKeyResolution, nil, "no key resolver")
-	}
-	kalg, pub, err := resolver.ResolveKey(ctx, h.Kid)
-	if err != nil {
-		return "", nil, nil, newErr(CodeKeyResolution, err, "resolving %s", h.Kid)
-	}
-	if kalg != alg {
-		return "", nil, nil, newErr(CodeKeyResolution, nil, "alg %s needs a %s key, %s is %s", h.Alg, alg, h.Kid, kalg)
-	}
-	pr := &ProofResult{Cryptosuite: typ + "/" + h.Alg, VerificationMethod: h.Kid}
-	// The JWS signing input is the two first parts as sent (RFC 7515 §5.2).
-	if err := p.verifySig(alg, pub, []byte(compact[:len(parts[0])+1+len(parts[1])]), sig); err != nil {
+	switch jws.CodeOf(err) {
+	case jws.CodeBadSignature:
+		h, _ := jws.ParseHeader(string(bytes.TrimSpace(token)))
+		pr := &ProofResult{Cryptosuite: typ + "/" + h.Alg, VerificationMethod: h.Kid}
 		pr.Err = newErr(CodeBadSignature, err, "JWS by %s", h.Kid)
 		return "", nil, pr, pr.Err
+	case jws.CodeUnsupportedAlgorithm:
+		return "", nil, nil, newErr(CodeUnsupportedCryptosuite, err, "JOSE algorithm (accepted: EdDSA, ES256)")
+	case jws.CodeKeyResolution:
+		return "", nil, nil, newErr(CodeKeyResolution, err, "resolving the JWS key")
 	}
-	pr.Verified = true
-	return h.Kid, payload, pr, nil
+	return "", nil, nil, newErr(CodeMalformed, err, "parsing the JWS")
 }
 
 // checkJWTTimes applies the registered JWT claims exp and nbf (RFC 7519
