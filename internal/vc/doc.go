@@ -34,7 +34,7 @@
 //     carrying a vc+jwt; holder binding, challenge and domain, freshness,
 //     expiry and replay protection through a NonceStore.
 //   - vc+jwt (VC-JOSE-COSE, SignJWT / VerifyJWT): a compact JWS with alg
-//     EdDSA or ES256 (go-jose), typ "vc+jwt", cty "vc", kid resolved through
+//     EdDSA or ES256 (internal/jws; go-jose checks it in the tests), typ "vc+jwt", cty "vc", kid resolved through
 //     the KeyResolver, and the credential itself as payload (no "vc"/"vp"
 //     claims; "iss", when present, must name the issuer; exp/nbf, when
 //     present, are checked). A vc+jwt needs no JSON-LD processing, so its

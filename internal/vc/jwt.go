@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"time"
-
-	"github.com/go-jose/go-jose/v4"
 
 	"github.com/xborder/xborder/internal/jws"
 	"github.com/xborder/xborder/internal/suite"
@@ -24,8 +21,6 @@ type JWTOptions struct {
 	Signer suite.Signer // Ed25519 (alg EdDSA) or P-256 (alg ES256)
 	KeyID  string       // the JOSE "kid": the verification method URL the verifier resolves
 }
-
-var jwsAlgs = map[suite.Alg]jose.SignatureAlgorithm{suite.Ed25519: jose.EdDSA, suite.P256: jose.ES256}
 
 // SignJWT secures the credential doc as a vc+jwt (VC-JOSE-COSE): a compact
 // JWS whose protected header carries alg, typ "vc+jwt", cty "vc" and kid,
@@ -53,52 +48,21 @@ func (p *Processor) SignJWT(ctx context.Context, doc any, opts JWTOptions) (stri
 	return signJWS(payload, opts.Signer, opts.KeyID, TypVCJWT, CtyVC)
 }
 
-// signJWS signs payload as a compact JWS with the given typ, cty and kid.
+// signJWS signs payload as a compact JWS with the given typ, cty and kid
+// (internal/jws), with Ed25519 (EdDSA) or P-256 (ES256) keys: VC-JOSE-COSE
+// registers no SM2 algorithm.
 func signJWS(payload []byte, s suite.Signer, kid, typ, cty string) (string, error) {
 	if s == nil || kid == "" {
 		return "", newErr(CodeMalformed, nil, "a signer and a key id are required")
 	}
-	alg, ok := jwsAlgs[s.Alg()]
-	if !ok {
-		return "", newErr(CodeUnsupportedCryptosuite, nil, "no JOSE algorithm for %s keys", s.Alg())
+	if a := s.Alg(); a != suite.Ed25519 && a != suite.P256 {
+		return "", newErr(CodeUnsupportedCryptosuite, nil, "no JOSE algorithm for %s keys", a)
 	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: opaqueSigner{s, alg, kid}},
-		(&jose.SignerOptions{}).WithType(jose.ContentType(typ)).WithContentType(jose.ContentType(cty)))
-	if err != nil {
-		return "", newErr(CodeInternal, err, "JOSE signer")
-	}
-	jws, err := signer.Sign(payload)
+	out, err := jws.Sign(payload, s, jws.Header{Kid: kid, Typ: typ, Cty: cty})
 	if err != nil {
 		return "", newErr(CodeInternal, err, "signing the JWS")
 	}
-	out, err := jws.CompactSerialize()
-	if err != nil {
-		return "", newErr(CodeInternal, err, "serialising the JWS")
-	}
 	return out, nil
-}
-
-// opaqueSigner adapts a suite.Signer to go-jose: go-jose hands over the JWS
-// signing input, and the suite signer hashes it as the algorithm requires
-// (none for EdDSA, SHA-256 for ES256) and returns the raw (r||s) signature
-// JWS uses.
-type opaqueSigner struct {
-	s   suite.Signer
-	alg jose.SignatureAlgorithm
-	kid string
-}
-
-func (o opaqueSigner) Public() *jose.JSONWebKey {
-	return &jose.JSONWebKey{Key: o.s.Public(), KeyID: o.kid, Algorithm: string(o.alg)}
-}
-
-func (o opaqueSigner) Algs() []jose.SignatureAlgorithm { return []jose.SignatureAlgorithm{o.alg} }
-
-func (o opaqueSigner) SignPayload(payload []byte, alg jose.SignatureAlgorithm) ([]byte, error) {
-	if alg != o.alg {
-		return nil, errors.New("algorithm mismatch")
-	}
-	return o.s.Sign(payload)
 }
 
 // VerifyJWT verifies a credential secured as a vc+jwt: compact JWS with
