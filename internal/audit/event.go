@@ -1,0 +1,235 @@
+// Package audit is the core of xborder's tamper-evident audit ledger (issue 5).
+//
+// An [Event] records who (an actor DID) did what (an [Operation]) to which
+// object (an identifier and an [ObjectKind]), with which [Result], why (a
+// reason code) and a SHA-256 digest of the details. Events carry identifiers
+// and digests only, never personal data in clear; [Event.Validate] enforces
+// bounded sizes and a restricted character set.
+//
+// Canonical encoding ([Event.Canonical]): a JSON object with exactly the
+// fields actor, details_digest, object_id, object_kind, operation, reason,
+// result, time (RFC 3339 UTC with nanoseconds, "Z" suffix), in that (sorted)
+// order, no insignificant whitespace, strings escaped as by encoding/json
+// with HTML escaping off. Because validation restricts strings to printable
+// ASCII, the encoding is byte-for-byte deterministic.
+//
+// Salted commitments: each appended event gets a fresh random 32-byte salt;
+// the log leaf data is the 32-byte commitment SHA-256(salt ‖ canonical event),
+// so the RFC 6962 leaf hash is SHA-256(0x00 ‖ commitment). The (salt, event)
+// payload is stored beside the tree, keyed by the commitment, and can be
+// pruned for retention while the tree stays verifiable.
+//
+// The Merkle log is github.com/transparency-dev/tessera with its POSIX
+// driver (tlog-tiles layout under DIR/log); checkpoints are C2SP signed notes
+// signed with the node's Ed25519 note key. [Log.Append] returns an index only
+// once the payload is fsync'd and a signed checkpoint covering the entry has
+// been published. [Verify] rechecks a data directory offline.
+package audit
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Operation is the kind of action audited.
+type Operation string
+
+// Operations.
+const (
+	OpAccess         Operation = "access"
+	OpDownload       Operation = "download"
+	OpTransfer       Operation = "transfer"
+	OpCompute        Operation = "compute"
+	OpPolicyDecision Operation = "policy_decision"
+	OpNegotiation    Operation = "negotiation"
+	OpResolution     Operation = "resolution"
+	OpKeyUse         Operation = "key_use"
+	OpAdminChange    Operation = "admin_change"
+)
+
+// ObjectKind is the kind of object an event is about.
+type ObjectKind string
+
+// Object kinds.
+const (
+	KindDataset   ObjectKind = "dataset"
+	KindAgreement ObjectKind = "agreement"
+	KindTransfer  ObjectKind = "transfer"
+	KindTask      ObjectKind = "task"
+)
+
+// Result is the outcome of the audited action.
+type Result string
+
+// Results.
+const (
+	ResultAllow   Result = "allow"
+	ResultDeny    Result = "deny"
+	ResultSuccess Result = "success"
+	ResultFailure Result = "failure"
+)
+
+var (
+	validOps     = map[Operation]bool{OpAccess: true, OpDownload: true, OpTransfer: true, OpCompute: true, OpPolicyDecision: true, OpNegotiation: true, OpResolution: true, OpKeyUse: true, OpAdminChange: true}
+	validKinds   = map[ObjectKind]bool{KindDataset: true, KindAgreement: true, KindTransfer: true, KindTask: true}
+	validResults = map[Result]bool{ResultAllow: true, ResultDeny: true, ResultSuccess: true, ResultFailure: true}
+)
+
+// Size bounds enforced by Validate.
+const (
+	MaxActorLen    = 512
+	MaxObjectIDLen = 512
+	MaxReasonLen   = 64
+)
+
+// Event is one audited action. See the package doc for the canonical form.
+type Event struct {
+	Actor         string     `json:"actor"`          // DID of the actor, e.g. did:web:example.org
+	Time          time.Time  `json:"time"`           // when it happened (UTC)
+	Operation     Operation  `json:"operation"`      // what was done
+	ObjectID      string     `json:"object_id"`      // identifier (URI, URN or DID) of the object
+	ObjectKind    ObjectKind `json:"object_kind"`    // dataset, agreement, transfer, task
+	Result        Result     `json:"result"`         // allow, deny, success, failure
+	Reason        string     `json:"reason"`         // short machine reason code, e.g. "purpose_mismatch"; may be empty
+	DetailsDigest string     `json:"details_digest"` // "sha256:" + 64 lower-case hex digits of the details document
+}
+
+// ValidationError reports which field of an event is invalid.
+type ValidationError struct {
+	Field string
+	Msg   string
+}
+
+func (e *ValidationError) Error() string { return "audit: event field " + e.Field + ": " + e.Msg }
+
+func verr(field, format string, a ...any) error {
+	return &ValidationError{Field: field, Msg: fmt.Sprintf(format, a...)}
+}
+
+// identifier checks printable ASCII without spaces, within max bytes.
+func identifier(field, s string, max int) error {
+	if s == "" {
+		return verr(field, "empty")
+	}
+	if len(s) > max {
+		return verr(field, "%d bytes, more than %d", len(s), max)
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= 0x20 || c >= 0x7f {
+			return verr(field, "byte %d (0x%02x) is not printable ASCII without spaces", i, c)
+		}
+	}
+	return nil
+}
+
+// Validate checks the event: bounded sizes, known enumerations, identifiers
+// only (a DID actor, an identifier with a scheme, a snake_case reason code and
+// a sha256 digest), so that no free text — and so no personal data in clear —
+// can enter the log.
+func (e *Event) Validate() error {
+	if err := identifier("actor", e.Actor, MaxActorLen); err != nil {
+		return err
+	}
+	if parts := strings.SplitN(e.Actor, ":", 3); len(parts) != 3 || parts[0] != "did" || parts[1] == "" || parts[2] == "" {
+		return verr("actor", "%q is not a DID (did:<method>:<id>)", e.Actor)
+	}
+	if e.Time.IsZero() {
+		return verr("time", "missing")
+	}
+	if y := e.Time.UTC().Year(); y < 2000 || y > 9999 {
+		return verr("time", "year %d out of range 2000..9999", y)
+	}
+	if !validOps[e.Operation] {
+		return verr("operation", "unknown operation %q", e.Operation)
+	}
+	if err := identifier("object_id", e.ObjectID, MaxObjectIDLen); err != nil {
+		return err
+	}
+	if i := strings.IndexByte(e.ObjectID, ':'); i <= 0 {
+		return verr("object_id", "%q has no scheme (expected a URI, URN or DID)", e.ObjectID)
+	}
+	if !validKinds[e.ObjectKind] {
+		return verr("object_kind", "unknown object kind %q", e.ObjectKind)
+	}
+	if !validResults[e.Result] {
+		return verr("result", "unknown result %q", e.Result)
+	}
+	if len(e.Reason) > MaxReasonLen {
+		return verr("reason", "%d bytes, more than %d", len(e.Reason), MaxReasonLen)
+	}
+	for i := 0; i < len(e.Reason); i++ {
+		c := e.Reason[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return verr("reason", "byte %d (%q): a reason is a code of [a-z0-9_.-], not free text", i, c)
+		}
+	}
+	d, ok := strings.CutPrefix(e.DetailsDigest, "sha256:")
+	if !ok || len(d) != 64 || strings.ToLower(d) != d {
+		return verr("details_digest", "want \"sha256:\" and 64 lower-case hex digits")
+	}
+	if _, err := hex.DecodeString(d); err != nil {
+		return verr("details_digest", "not hex: %v", err)
+	}
+	return nil
+}
+
+// canonicalEvent fixes field order (sorted by key) for the canonical form.
+type canonicalEvent struct {
+	Actor         string `json:"actor"`
+	DetailsDigest string `json:"details_digest"`
+	ObjectID      string `json:"object_id"`
+	ObjectKind    string `json:"object_kind"`
+	Operation     string `json:"operation"`
+	Reason        string `json:"reason"`
+	Result        string `json:"result"`
+	Time          string `json:"time"`
+}
+
+// Canonical validates e and returns its canonical JSON encoding.
+func (e *Event) Canonical() ([]byte, error) {
+	if err := e.Validate(); err != nil {
+		return nil, err
+	}
+	c := canonicalEvent{
+		Actor: e.Actor, DetailsDigest: e.DetailsDigest, ObjectID: e.ObjectID,
+		ObjectKind: string(e.ObjectKind), Operation: string(e.Operation), Reason: e.Reason,
+		Result: string(e.Result), Time: e.Time.UTC().Format(time.RFC3339Nano),
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(c); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// ParseCanonical decodes a canonical encoding, rejecting unknown fields and
+// any input that is not exactly the canonical encoding of a valid event.
+func ParseCanonical(b []byte) (*Event, error) {
+	var c canonicalEvent
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("audit: canonical event: %w", err)
+	}
+	t, err := time.Parse(time.RFC3339Nano, c.Time)
+	if err != nil {
+		return nil, fmt.Errorf("audit: canonical event: time: %w", err)
+	}
+	e := &Event{Actor: c.Actor, Time: t.UTC(), Operation: Operation(c.Operation), ObjectID: c.ObjectID,
+		ObjectKind: ObjectKind(c.ObjectKind), Result: Result(c.Result), Reason: c.Reason, DetailsDigest: c.DetailsDigest}
+	again, err := e.Canonical()
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(again, b) {
+		return nil, errors.New("audit: canonical event: input is not in canonical form")
+	}
+	return e, nil
+}
