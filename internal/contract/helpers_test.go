@@ -69,6 +69,13 @@ func openDB(t testing.TB, conns int) *sql.DB {
 	}
 	db.SetMaxOpenConns(conns)
 	t.Cleanup(func() { db.Close() })
+	// The first connection turns a new file into WAL mode; connections
+	// opened concurrently with it can fail with SQLITE_BUSY while it does
+	// (the journal-mode switch does not wait on busy_timeout). The CLI's
+	// first statement runs alone, so do the same here.
+	if err := db.Ping(); err != nil {
+		t.Fatal(err)
+	}
 	return db
 }
 

@@ -142,11 +142,23 @@ const schemaTable = `CREATE TABLE IF NOT EXISTS contract_schema (
 // migration in one transaction. Concurrent migrators serialise on the
 // schema row; a database from a newer release is refused.
 func Migrate(ctx context.Context, db *sql.DB) error {
-	if _, err := db.ExecContext(ctx, schemaTable); err != nil {
+	// One transaction, so that on SQLite (opened with _txlock=immediate, as
+	// xborder opens it) concurrent migrators wait for the write lock
+	// instead of failing with SQLITE_BUSY when one upgrades a read to a
+	// write.
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
 		return fmt.Errorf("creating contract_schema: %w", err)
 	}
-	if _, err := db.ExecContext(ctx, `INSERT INTO contract_schema (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING`); err != nil {
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, schemaTable); err != nil {
+		return fmt.Errorf("creating contract_schema: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO contract_schema (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING`); err != nil {
 		return fmt.Errorf("initialising contract_schema: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("creating contract_schema: %w", err)
 	}
 	for {
 		done, err := migrateOne(ctx, db)
