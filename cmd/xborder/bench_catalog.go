@@ -79,7 +79,7 @@ func benchCatalog(ctx context.Context, e *env, dir string, n, nq, nr, nb int, se
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return failure(err)
 	}
-	path := filepath.Join(dir, catalogDBFile)
+	path := filepath.Join(dir, stateDBFile)
 	os.Remove(path)
 	os.Remove(path + "-wal")
 	os.Remove(path + "-shm")

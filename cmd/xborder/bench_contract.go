@@ -90,7 +90,7 @@ func (f *benchFixture) close() {
 var benchMonthStart = time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
 
 func newBenchFixture(ctx context.Context, path, sync string) (*benchFixture, error) {
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous("+sync+")&_txlock=immediate")
+	db, err := openStateDB(path, sync) // as the contract commands open it
 	if err != nil {
 		return nil, err
 	}

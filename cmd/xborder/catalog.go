@@ -25,7 +25,6 @@ import (
 
 // catalogDBFile is the database of the data directory, shared with the
 // other components.
-const catalogDBFile = "xborder.db"
 
 const catalogExitCodes = `
 EXIT CODES
@@ -61,7 +60,7 @@ func addDataDirFlag(cmd *cobra.Command, dir *string) {
 // database is an error that says how to start one.
 func openCatalogDB(e *env, dirFlag string, create bool) (*sql.DB, error) {
 	dir := dataDir(e, dirFlag)
-	path := filepath.Join(dir, catalogDBFile)
+	path := filepath.Join(dir, stateDBFile)
 	if !create {
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 			return nil, &exitError{code: exitFailure, err: fmt.Errorf("no catalog in %s", dir),
@@ -70,9 +69,9 @@ func openCatalogDB(e *env, dirFlag string, create bool) (*sql.DB, error) {
 	} else if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, failure(fmt.Errorf("creating the data directory: %w", err))
 	}
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate")
+	db, err := openStateDB(path, "NORMAL")
 	if err != nil {
-		return nil, failure(fmt.Errorf("opening %s: %w", path, err))
+		return nil, err
 	}
 	db.SetMaxOpenConns(1)
 	return db, nil

@@ -26,7 +26,6 @@ import (
 
 // contractDBFile is the database in the data directory that the contract
 // store shares with other components.
-const contractDBFile = "xborder.db"
 
 func newContractCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
@@ -395,12 +394,7 @@ func openContractDB(e *env, dirFlag string) (*sql.DB, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, failure(fmt.Errorf("creating the data directory: %w", err))
 	}
-	path := filepath.Join(dir, contractDBFile)
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate")
-	if err != nil {
-		return nil, failure(fmt.Errorf("opening %s: %w", path, err))
-	}
-	return db, nil
+	return openStateDB(filepath.Join(dir, stateDBFile), "FULL")
 }
 
 // withContractStore runs f with the contract store of the data directory.
