@@ -29,12 +29,13 @@ func testEvent(i int) *Event {
 
 func TestCanonical(t *testing.T) {
 	e := testEvent(7)
+	e.Class, e.Records, e.Bytes = ClassSensitive, 1200, 65536
 	b, err := e.Canonical()
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"actor":"did:web:provider.example","details_digest":"sha256:` + strings.Repeat("ab", 32) +
-		`","object_id":"urn:xborder:dataset:7","object_kind":"dataset","operation":"download","reason":"within_agreement","result":"success","time":"2026-11-26T12:00:00.000000007Z"}`
+	want := `{"actor":"did:web:provider.example","bytes":65536,"class":"sensitive","details_digest":"sha256:` + strings.Repeat("ab", 32) +
+		`","object_id":"urn:xborder:dataset:7","object_kind":"dataset","operation":"download","reason":"within_agreement","records":1200,"result":"success","time":"2026-11-26T12:00:00.000000007Z"}`
 	if string(b) != want {
 		t.Fatalf("canonical:\n got %s\nwant %s", b, want)
 	}
@@ -60,6 +61,8 @@ func TestValidate(t *testing.T) {
 		"result":         func(e *Event) { e.Result = "ok" },
 		"reason":         func(e *Event) { e.Reason = "Customer Zhang San asked" },
 		"details_digest": func(e *Event) { e.DetailsDigest = "sha256:XYZ" },
+		"class":          func(e *Event) { e.Class = "secret" },
+		"records":        func(e *Event) { e.Bytes = 1 << 60 },
 	}
 	for field, mut := range cases {
 		e := testEvent(1)

@@ -7,9 +7,11 @@
 // bounded sizes and a restricted character set.
 //
 // Canonical encoding ([Event.Canonical]): a JSON object with exactly the
-// fields actor, details_digest, object_id, object_kind, operation, reason,
-// result, time (RFC 3339 UTC with nanoseconds, "Z" suffix), in that (sorted)
-// order, no insignificant whitespace, strings escaped as by encoding/json
+// fields actor, bytes, class, details_digest, object_id, object_kind,
+// operation, reason, records, result, time (RFC 3339 UTC with nanoseconds,
+// "Z" suffix), in that (sorted) order — class always present (an empty class
+// is written "general"), bytes and records as decimal integers (0 when not
+// applicable) — no insignificant whitespace, strings escaped as by encoding/json
 // with HTML escaping off. Because validation restricts strings to printable
 // ASCII, the encoding is byte-for-byte deterministic.
 //
@@ -50,6 +52,9 @@ const (
 	OpResolution     Operation = "resolution"
 	OpKeyUse         Operation = "key_use"
 	OpAdminChange    Operation = "admin_change"
+	// OpAlert records an anomaly alert raised by a detection rule; its object
+	// is the alert (KindAlert), its reason the rule's code.
+	OpAlert Operation = "alert"
 )
 
 // ObjectKind is the kind of object an event is about.
@@ -61,6 +66,21 @@ const (
 	KindAgreement ObjectKind = "agreement"
 	KindTransfer  ObjectKind = "transfer"
 	KindTask      ObjectKind = "task"
+	KindAlert     ObjectKind = "alert"
+)
+
+// Class is the sensitivity class of the data an event concerns. It selects
+// the retention period of the event's payload (see RetentionPolicy).
+type Class string
+
+// Classes, after the PRC data classification (一般数据, 个人信息, 敏感个人信息,
+// 重要数据, 核心数据). The empty class is read as ClassGeneral.
+const (
+	ClassGeneral   Class = "general"
+	ClassPersonal  Class = "personal"
+	ClassSensitive Class = "sensitive"
+	ClassImportant Class = "important"
+	ClassCore      Class = "core"
 )
 
 // Result is the outcome of the audited action.
@@ -75,8 +95,9 @@ const (
 )
 
 var (
-	validOps     = map[Operation]bool{OpAccess: true, OpDownload: true, OpTransfer: true, OpCompute: true, OpPolicyDecision: true, OpNegotiation: true, OpResolution: true, OpKeyUse: true, OpAdminChange: true}
-	validKinds   = map[ObjectKind]bool{KindDataset: true, KindAgreement: true, KindTransfer: true, KindTask: true}
+	validOps     = map[Operation]bool{OpAccess: true, OpDownload: true, OpTransfer: true, OpCompute: true, OpPolicyDecision: true, OpNegotiation: true, OpResolution: true, OpKeyUse: true, OpAdminChange: true, OpAlert: true}
+	validKinds   = map[ObjectKind]bool{KindDataset: true, KindAgreement: true, KindTransfer: true, KindTask: true, KindAlert: true}
+	validClasses = map[Class]bool{ClassGeneral: true, ClassPersonal: true, ClassSensitive: true, ClassImportant: true, ClassCore: true}
 	validResults = map[Result]bool{ResultAllow: true, ResultDeny: true, ResultSuccess: true, ResultFailure: true}
 )
 
@@ -85,18 +106,30 @@ const (
 	MaxActorLen    = 512
 	MaxObjectIDLen = 512
 	MaxReasonLen   = 64
+	MaxCount       = 1<<53 - 1
 )
 
 // Event is one audited action. See the package doc for the canonical form.
 type Event struct {
-	Actor         string     `json:"actor"`          // DID of the actor, e.g. did:web:example.org
-	Time          time.Time  `json:"time"`           // when it happened (UTC)
-	Operation     Operation  `json:"operation"`      // what was done
-	ObjectID      string     `json:"object_id"`      // identifier (URI, URN or DID) of the object
-	ObjectKind    ObjectKind `json:"object_kind"`    // dataset, agreement, transfer, task
-	Result        Result     `json:"result"`         // allow, deny, success, failure
-	Reason        string     `json:"reason"`         // short machine reason code, e.g. "purpose_mismatch"; may be empty
-	DetailsDigest string     `json:"details_digest"` // "sha256:" + 64 lower-case hex digits of the details document
+	Actor         string     `json:"actor"`             // DID of the actor, e.g. did:web:example.org
+	Time          time.Time  `json:"time"`              // when it happened (UTC)
+	Operation     Operation  `json:"operation"`         // what was done
+	ObjectID      string     `json:"object_id"`         // identifier (URI, URN or DID) of the object
+	ObjectKind    ObjectKind `json:"object_kind"`       // dataset, agreement, transfer, task
+	Result        Result     `json:"result"`            // allow, deny, success, failure
+	Reason        string     `json:"reason"`            // short machine reason code, e.g. "purpose_mismatch"; may be empty
+	DetailsDigest string     `json:"details_digest"`    // "sha256:" + 64 lower-case hex digits of the details document
+	Class         Class      `json:"class,omitempty"`   // sensitivity class; empty means general
+	Records       uint64     `json:"records,omitempty"` // records moved or touched, when known (0 = not applicable)
+	Bytes         uint64     `json:"bytes,omitempty"`   // bytes moved, when known (0 = not applicable)
+}
+
+// EffectiveClass returns the event's class, ClassGeneral when empty.
+func (e *Event) EffectiveClass() Class {
+	if e.Class == "" {
+		return ClassGeneral
+	}
+	return e.Class
 }
 
 // ValidationError reports which field of an event is invalid.
@@ -159,6 +192,12 @@ func (e *Event) Validate() error {
 	if !validResults[e.Result] {
 		return verr("result", "unknown result %q", e.Result)
 	}
+	if e.Class != "" && !validClasses[e.Class] {
+		return verr("class", "unknown class %q (general, personal, sensitive, important, core)", e.Class)
+	}
+	if e.Records > MaxCount || e.Bytes > MaxCount {
+		return verr("records", "counts are bounded by 2^53-1 (exact in JSON numbers)")
+	}
 	if len(e.Reason) > MaxReasonLen {
 		return verr("reason", "%d bytes, more than %d", len(e.Reason), MaxReasonLen)
 	}
@@ -181,11 +220,14 @@ func (e *Event) Validate() error {
 // canonicalEvent fixes field order (sorted by key) for the canonical form.
 type canonicalEvent struct {
 	Actor         string `json:"actor"`
+	Bytes         uint64 `json:"bytes"`
+	Class         string `json:"class"`
 	DetailsDigest string `json:"details_digest"`
 	ObjectID      string `json:"object_id"`
 	ObjectKind    string `json:"object_kind"`
 	Operation     string `json:"operation"`
 	Reason        string `json:"reason"`
+	Records       uint64 `json:"records"`
 	Result        string `json:"result"`
 	Time          string `json:"time"`
 }
@@ -196,8 +238,8 @@ func (e *Event) Canonical() ([]byte, error) {
 		return nil, err
 	}
 	c := canonicalEvent{
-		Actor: e.Actor, DetailsDigest: e.DetailsDigest, ObjectID: e.ObjectID,
-		ObjectKind: string(e.ObjectKind), Operation: string(e.Operation), Reason: e.Reason,
+		Actor: e.Actor, Bytes: e.Bytes, Class: string(e.EffectiveClass()), DetailsDigest: e.DetailsDigest, ObjectID: e.ObjectID,
+		ObjectKind: string(e.ObjectKind), Operation: string(e.Operation), Reason: e.Reason, Records: e.Records,
 		Result: string(e.Result), Time: e.Time.UTC().Format(time.RFC3339Nano),
 	}
 	var b bytes.Buffer
@@ -223,7 +265,8 @@ func ParseCanonical(b []byte) (*Event, error) {
 		return nil, fmt.Errorf("audit: canonical event: time: %w", err)
 	}
 	e := &Event{Actor: c.Actor, Time: t.UTC(), Operation: Operation(c.Operation), ObjectID: c.ObjectID,
-		ObjectKind: ObjectKind(c.ObjectKind), Result: Result(c.Result), Reason: c.Reason, DetailsDigest: c.DetailsDigest}
+		ObjectKind: ObjectKind(c.ObjectKind), Result: Result(c.Result), Reason: c.Reason, DetailsDigest: c.DetailsDigest,
+		Class: Class(c.Class), Records: c.Records, Bytes: c.Bytes}
 	again, err := e.Canonical()
 	if err != nil {
 		return nil, err
