@@ -167,18 +167,85 @@ func TestAppendVerifyRestart(t *testing.T) {
 		t.Fatalf("report after restart %+v", rep)
 	}
 	// The payload of an early entry is still readable.
-	_, e, err := ReadPayload(dir, a[0].Commitment)
+	_, e, err := ReadPayloadAt(dir, a[0].Payload, a[0].Commitment)
 	if err != nil || e.ObjectID != "urn:xborder:dataset:0" {
 		t.Fatalf("payload after restart: %v %+v", err, e)
 	}
-	// Pruning a payload keeps the log verifiable.
-	if err := PrunePayload(dir, a[1].Commitment); err != nil {
+}
+
+func TestRetentionPrune(t *testing.T) {
+	dir := t.TempDir()
+	day0 := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	clock := day0
+	var mu sync.Mutex
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	l, err := Open(dir, Options{Origin: "test.xborder.example/audit", Now: now})
+	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err = VerifyDir(context.Background(), dir)
-	if err != nil || rep.Pruned != 1 || rep.Entries != 304 {
-		t.Fatalf("after prune: %v %+v", err, rep)
+	appendN(t, l, 0, 20) // general
+	sens := testEvent(100)
+	sens.Class = ClassSensitive
+	as, err := l.Append(context.Background(), sens)
+	if err != nil {
+		t.Fatal(err)
 	}
+	// Six months later nothing is due yet (the day of writing counts whole).
+	if p, err := l.Prune(context.Background(), "did:web:operator.example", DefaultRetention(), day0.AddDate(0, 6, 0)); err != nil || len(p) != 0 {
+		t.Fatalf("early prune: %v %+v", err, p)
+	}
+	mu.Lock()
+	clock = day0.AddDate(0, 6, 2)
+	mu.Unlock()
+	p, err := l.Prune(context.Background(), "did:web:operator.example", DefaultRetention(), clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p) != 1 || p[0].Class != ClassGeneral || p[0].Records != 20 {
+		t.Fatalf("pruned %+v", p)
+	}
+	// The prune is itself an audit event, stored in a new segment.
+	after := appendN(t, l, 200, 2)
+	closeTest(t, l)
+	rep, err := VerifyDir(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Size != 24 || rep.Pruned != 20 || rep.Entries != 4 || rep.Manifests != 1 {
+		t.Fatalf("after prune: %+v", rep)
+	}
+	if _, _, err := ReadPayloadAt(dir, as.Payload, as.Commitment); err != nil {
+		t.Fatalf("sensitive payload pruned early: %v", err)
+	}
+	if _, _, err := ReadPayloadAt(dir, after[0].Payload, after[0].Commitment); err != nil {
+		t.Fatalf("payload appended after the prune: %v", err)
+	}
+
+	// A segment deleted without a manifest is a failure, naming the entry.
+	d := copyTree(t, dir)
+	if err := os.Remove(filepath.Join(d, payloadDir, filepath.FromSlash(as.Payload.Segment))); err != nil {
+		t.Fatal(err)
+	}
+	expectVerifyFail(t, d, "payload", int64(as.Index))
+	// A manifest changed after signing is a failure.
+	d = copyTree(t, dir)
+	flipByte(t, filepath.Join(d, p[0].Manifest), 30)
+	expectVerifyFail(t, d, "prune manifest", -1)
+	// So is a commitments file that lost an entry.
+	d = copyTree(t, dir)
+	cf := strings.TrimSuffix(filepath.Join(d, p[0].Manifest), ".prune") + ".commitments"
+	b, _ := os.ReadFile(cf)
+	os.WriteFile(cf, b[:len(b)-32], 0o644)
+	expectVerifyFail(t, d, "prune manifest", -1)
+}
+
+func copyTree(t *testing.T, dir string) string {
+	t.Helper()
+	d := t.TempDir()
+	if err := os.CopyFS(d, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
 
 func expectVerifyFail(t *testing.T, dir, what string, entry int64) *VerifyError {
@@ -219,18 +286,13 @@ func TestTamper(t *testing.T) {
 	if _, err := VerifyDir(context.Background(), dir); err != nil {
 		t.Fatal(err)
 	}
-	copyDir := func() string {
-		d := t.TempDir()
-		if err := os.CopyFS(d, os.DirFS(dir)); err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
+	copyDir := func() string { return copyTree(t, dir) }
 
 	t.Run("payload", func(t *testing.T) {
 		d := copyDir()
 		x := a[3]
-		flipLastByte(t, payloadPath(d, x.Commitment))
+		// The last byte of the record: its event's closing brace.
+		flipByte(t, filepath.Join(d, payloadDir, filepath.FromSlash(x.Payload.Segment)), int(x.Payload.Offset)+recHeaderLen+int(x.Payload.Len)-1)
 		expectVerifyFail(t, d, "payload", int64(x.Index))
 	})
 	t.Run("leaf", func(t *testing.T) {
@@ -238,8 +300,6 @@ func TestTamper(t *testing.T) {
 		// The last byte of the partial entry bundle is the last byte of leaf n-1.
 		bundle := filepath.Join(logDir, layout.EntriesPath(1, n-256))
 		flipLastByte(t, filepath.Join(d, bundle))
-		// The changed leaf has no payload file (its commitment changed), so its
-		// payload counts as pruned; the leaf/tile/root check names the entry.
 		ve := expectVerifyFail(t, d, "leaf", n-1)
 		if ve.File != bundle {
 			t.Fatalf("file %q", ve.File)
@@ -257,9 +317,12 @@ func TestTamper(t *testing.T) {
 	})
 	t.Run("tile-level1", func(t *testing.T) {
 		d := copyDir()
-		// The level-1 tile holds the hash of leaves 0..255, used to prove entries 256.. .
-		flipByte(t, filepath.Join(d, logDir, layout.TilePath(1, 0, 1)), 0)
-		expectVerifyFail(t, d, "inclusion", 256)
+		// The level-1 tile holds the hash of leaves 0..255 (used to prove entries 256..).
+		tile := filepath.Join(logDir, layout.TilePath(1, 0, 1))
+		flipByte(t, filepath.Join(d, tile), 0)
+		if ve := expectVerifyFail(t, d, "tile", 0); ve.File != tile {
+			t.Fatalf("file %q", ve.File)
+		}
 	})
 	t.Run("checkpoint", func(t *testing.T) {
 		d := copyDir()
@@ -343,7 +406,7 @@ func BenchmarkAppend(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.SetParallelism(64)
+	b.SetParallelism(256)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0

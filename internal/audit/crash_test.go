@@ -94,6 +94,8 @@ func TestKill9(t *testing.T) {
 		if !killed {
 			t.Fatalf("round %d: writer exited after %d acks", round, seen)
 		}
+		// Reopening publishes a checkpoint covering entries integrated before the kill.
+		closeTest(t, openTest(t, dir))
 		rep, err := VerifyDir(context.Background(), dir)
 		if err != nil {
 			t.Fatalf("round %d: verify after kill: %v", round, err)

@@ -67,6 +67,9 @@ const (
 	KindTransfer  ObjectKind = "transfer"
 	KindTask      ObjectKind = "task"
 	KindAlert     ObjectKind = "alert"
+	// KindAuditLog is the audit log itself (its payload segments, for
+	// example, when retention prunes one).
+	KindAuditLog ObjectKind = "audit_log"
 )
 
 // Class is the sensitivity class of the data an event concerns. It selects
@@ -96,7 +99,7 @@ const (
 
 var (
 	validOps     = map[Operation]bool{OpAccess: true, OpDownload: true, OpTransfer: true, OpCompute: true, OpPolicyDecision: true, OpNegotiation: true, OpResolution: true, OpKeyUse: true, OpAdminChange: true, OpAlert: true}
-	validKinds   = map[ObjectKind]bool{KindDataset: true, KindAgreement: true, KindTransfer: true, KindTask: true, KindAlert: true}
+	validKinds   = map[ObjectKind]bool{KindDataset: true, KindAgreement: true, KindTransfer: true, KindTask: true, KindAlert: true, KindAuditLog: true}
 	validClasses = map[Class]bool{ClassGeneral: true, ClassPersonal: true, ClassSensitive: true, ClassImportant: true, ClassCore: true}
 	validResults = map[Result]bool{ResultAllow: true, ResultDeny: true, ResultSuccess: true, ResultFailure: true}
 )

@@ -4,9 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,8 +21,8 @@ import (
 // Data directory layout (all under the directory given to Open):
 //
 //	log/            tessera POSIX log: checkpoint, tile/…, tile/entries/… (tlog-tiles)
-//	payloads/HH/C   payload for commitment C (64 hex digits; HH = its first two):
-//	                32-byte salt followed by the canonical event
+//	payloads/CLASS/ payload segments (salt ‖ canonical event records), one
+//	                sequence per sensitivity class; see segment.go
 //	log.key         Ed25519 note signer key (private, mode 0600)
 //	log.pub         the matching note verifier key ("origin+keyid+key")
 const (
@@ -44,6 +44,14 @@ type Options struct {
 	CheckpointInterval time.Duration
 	// BatchMaxAge bounds how long an entry waits in tessera's in-memory batch. Default 10 ms.
 	BatchMaxAge time.Duration
+	// BatchMaxSize is tessera's largest batch. Default 4096.
+	BatchMaxSize uint
+	// SegmentMaxBytes rotates a payload segment at this size. Default 64 MiB.
+	SegmentMaxBytes int64
+	// Now is the clock used to name payload segments. Default time.Now.
+	Now func() time.Time
+	// Logger receives operational messages. Default slog.Default().
+	Logger *slog.Logger
 }
 
 // Log is an open audit log. Append is safe for concurrent use.
@@ -52,10 +60,14 @@ type Log struct {
 	abs      string
 	origin   string
 	verifier note.Verifier
+	signer   note.Signer
+	opts     Options
 	vkey     string
 	appender *tessera.Appender
 	shutdown func(context.Context) error
 	awaiter  *tessera.PublicationAwaiter
+	reader   tessera.LogReader
+	payloads *segmentWriter
 	cancel   context.CancelFunc
 }
 
@@ -96,6 +108,18 @@ func Open(dir string, opts Options) (l *Log, err error) {
 	if opts.BatchMaxAge == 0 {
 		opts.BatchMaxAge = 10 * time.Millisecond
 	}
+	if opts.BatchMaxSize == 0 {
+		opts.BatchMaxSize = 4096
+	}
+	if opts.SegmentMaxBytes == 0 {
+		opts.SegmentMaxBytes = 64 << 20
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
 	if err := os.MkdirAll(filepath.Join(dir, payloadDir), 0o755); err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
@@ -120,14 +144,21 @@ func Open(dir string, opts Options) (l *Log, err error) {
 	appender, shutdown, reader, err := tessera.NewAppender(ctx, driver, tessera.NewAppendOptions().
 		WithCheckpointSigner(signer).
 		WithCheckpointInterval(opts.CheckpointInterval).
-		WithBatching(256, opts.BatchMaxAge))
+		WithBatching(opts.BatchMaxSize, opts.BatchMaxAge).
+		WithPushback(1<<16))
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("audit: tessera appender: %w", err)
 	}
+	pw, err := newSegmentWriter(filepath.Join(dir, payloadDir), opts.SegmentMaxBytes, opts.Now, opts.Logger)
+	if err != nil {
+		shutdown(ctx)
+		cancel()
+		return nil, err
+	}
 	return &Log{
-		dir: dir, abs: abs, origin: signer.Name(), verifier: verifier, vkey: vkey,
-		appender: appender, shutdown: shutdown, cancel: cancel,
+		dir: dir, abs: abs, origin: signer.Name(), verifier: verifier, vkey: vkey, signer: signer, opts: opts,
+		appender: appender, shutdown: shutdown, cancel: cancel, reader: reader, payloads: pw,
 		awaiter: tessera.NewPublicationAwaiter(ctx, reader.ReadCheckpoint, 10*time.Millisecond),
 	}, nil
 }
@@ -142,35 +173,64 @@ func (l *Log) Origin() string { return l.origin }
 type Appended struct {
 	Index      uint64
 	Commitment [32]byte // leaf data: SHA-256(salt ‖ canonical event)
-	Checkpoint []byte   // a signed checkpoint committing to the entry
+	Payload    Location // where salt ‖ canonical event is stored
 }
 
-// Append validates e, stores its salted payload durably, adds the commitment
-// to the log and returns only once a signed checkpoint covering it has been
-// published (the entry is then durable and integrated).
+// Append validates e, stores its salted payload durably (group-committed with
+// concurrent appends), adds the commitment to the log and returns once the
+// entry is sequenced and integrated into the tree on disk. From then on the
+// entry survives a crash: the next checkpoint (within CheckpointInterval, or
+// at the next Open) commits to it. Use AwaitPublished for a signed checkpoint
+// covering the entry.
 func (l *Log) Append(ctx context.Context, e *Event) (Appended, error) {
 	canon, err := e.Canonical()
 	if err != nil {
 		return Appended{}, err
 	}
-	var salt [saltLen]byte
-	if _, err := rand.Read(salt[:]); err != nil {
+	data := make([]byte, saltLen+len(canon))
+	if _, err := rand.Read(data[:saltLen]); err != nil {
 		return Appended{}, fmt.Errorf("audit: salt: %w", err)
 	}
-	c := Commit(salt[:], canon)
-	if err := writePayload(l.dir, c, salt[:], canon); err != nil {
+	copy(data[saltLen:], canon)
+	r := &payloadReq{class: e.EffectiveClass(), c: sha256.Sum256(data), data: data}
+	if err := l.payloads.write(ctx, r); err != nil {
 		return Appended{}, err
 	}
-	idx, cp, err := l.awaiter.Await(ctx, l.appender.Add(ctx, tessera.NewEntry(c[:])))
+	idx, err := l.appender.Add(ctx, tessera.NewEntry(r.c[:]))()
 	if err != nil {
 		return Appended{}, fmt.Errorf("audit: append: %w", err)
 	}
-	return Appended{Index: idx.Index, Commitment: c, Checkpoint: cp}, nil
+	return Appended{Index: idx.Index, Commitment: r.c, Payload: r.loc}, nil
+}
+
+// AwaitPublished waits until a signed checkpoint covering index has been
+// published and returns it.
+func (l *Log) AwaitPublished(ctx context.Context, index uint64) ([]byte, error) {
+	_, cp, err := l.awaiter.Await(ctx, func() (tessera.Index, error) { return tessera.Index{Index: index}, nil })
+	if err != nil {
+		return nil, fmt.Errorf("audit: awaiting a checkpoint covering %d: %w", index, err)
+	}
+	return cp, nil
+}
+
+// Checkpoint returns the latest published checkpoint.
+func (l *Log) Checkpoint(ctx context.Context) ([]byte, error) {
+	return l.reader.ReadCheckpoint(ctx)
 }
 
 // Close flushes outstanding entries and releases the log.
+//
+// Close also waits (within ctx) for a checkpoint covering every integrated
+// entry, including entries integrated before a crash and not yet published.
 func (l *Log) Close(ctx context.Context) error {
-	err := l.shutdown(ctx)
+	var err error
+	if n, ierr := l.reader.IntegratedSize(ctx); ierr == nil && n > 0 {
+		_, err = l.AwaitPublished(ctx, n-1)
+	}
+	if serr := l.shutdown(ctx); err == nil {
+		err = serr
+	}
+	l.payloads.close()
 	l.cancel()
 	openMu.Lock()
 	delete(openDirs, l.abs)
@@ -188,45 +248,6 @@ func Commit(salt, canonical []byte) [32]byte {
 	return c
 }
 
-func payloadPath(dir string, c [32]byte) string {
-	x := hex.EncodeToString(c[:])
-	return filepath.Join(dir, payloadDir, x[:2], x)
-}
-
-// writePayload durably writes salt‖canonical: temp file, fsync, rename, fsync dirs.
-func writePayload(dir string, c [32]byte, salt, canon []byte) error {
-	p := payloadPath(dir, c)
-	sub := filepath.Dir(p)
-	if err := os.MkdirAll(sub, 0o755); err != nil {
-		return fmt.Errorf("audit: payload: %w", err)
-	}
-	f, err := os.CreateTemp(sub, ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("audit: payload: %w", err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(append(append([]byte{}, salt...), canon...))
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, p)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("audit: payload: %w", err)
-	}
-	for _, d := range []string{sub, filepath.Dir(sub)} {
-		if err := syncDir(d); err != nil {
-			return fmt.Errorf("audit: payload: %w", err)
-		}
-	}
-	return nil
-}
-
 func syncDir(d string) error {
 	f, err := os.Open(d)
 	if err != nil {
@@ -236,34 +257,18 @@ func syncDir(d string) error {
 	return f.Sync()
 }
 
-// ReadPayload returns the salt and event stored for a commitment, checking
-// that they reproduce it. os.ErrNotExist (wrapped) means pruned or missing.
-func ReadPayload(dir string, c [32]byte) (salt []byte, e *Event, err error) {
-	b, err := os.ReadFile(payloadPath(dir, c))
+// ReadPayloadAt reads the payload at loc in data directory dir, checks that
+// it reproduces commitment c and returns its salt and event.
+func ReadPayloadAt(dir string, loc Location, c [32]byte) (salt []byte, e *Event, err error) {
+	data, err := readRecord(filepath.Join(dir, payloadDir), loc, c)
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(b) <= saltLen {
-		return nil, nil, errors.New("payload too short")
-	}
-	salt, canon := b[:saltLen], b[saltLen:]
-	if Commit(salt, canon) != c {
-		return nil, nil, errors.New("payload does not match the commitment in the log")
-	}
-	e, err = ParseCanonical(canon)
+	e, err = ParseCanonical(data[saltLen:])
 	if err != nil {
 		return nil, nil, err
 	}
-	return salt, e, nil
-}
-
-// PrunePayload deletes the payload of a commitment (retention). The tree
-// keeps the commitment, so the log still verifies.
-func PrunePayload(dir string, c [32]byte) error {
-	if err := os.Remove(payloadPath(dir, c)); err != nil {
-		return fmt.Errorf("audit: prune: %w", err)
-	}
-	return nil
+	return data[:saltLen], e, nil
 }
 
 func loadOrCreateKey(dir, origin string) (skey, vkey string, err error) {

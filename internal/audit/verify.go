@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/transparency-dev/formats/log"
 	"github.com/transparency-dev/merkle/compact"
@@ -23,9 +26,11 @@ import (
 // failing entry, or -1 when the failure is not about one entry.
 type VerifyError struct {
 	Entry int64
-	What  string // "key", "checkpoint", "entry bundle", "payload", "leaf", "tile", "root", "inclusion"
-	File  string // the file concerned, when known
+	What  string // "key", "checkpoint", "entry bundle", "payload", "leaf", "tile", "root", "inclusion", "prune manifest"
+	File  string // the file concerned, relative to the data directory, when known
 	Err   error
+
+	commitment *[32]byte // of a corrupt payload record, to name its entry
 }
 
 func (e *VerifyError) Error() string {
@@ -46,11 +51,18 @@ func (e *VerifyError) Unwrap() error { return e.Err }
 
 // Report summarises a successful verification.
 type Report struct {
-	Origin  string
-	Size    uint64 // tree size of the verified checkpoint
-	Root    []byte
-	Entries uint64 // entries whose payload was present and matched
-	Pruned  uint64 // entries whose payload has been pruned (commitment only)
+	Origin     string
+	Size       uint64 // tree size of the verified checkpoint
+	Root       []byte
+	Checkpoint []byte // the verified checkpoint note
+	Entries    uint64 // entries whose payload was present and matched
+	Pruned     uint64 // entries whose payload was pruned under a signed prune manifest
+	Segments   int    // payload segments read
+	Manifests  int    // prune manifests checked
+	// Orphans counts payload records no entry of the checkpoint refers to:
+	// appends interrupted by a crash before integration, or entries integrated
+	// after the checkpoint. They are reported, not failures.
+	Orphans uint64
 }
 
 // VerifyDir verifies dir using the verifier key stored in dir/log.pub.
@@ -63,113 +75,328 @@ func VerifyDir(ctx context.Context, dir string) (*Report, error) {
 	return Verify(ctx, dir, strings.TrimSpace(string(b)))
 }
 
-// Verify checks the data directory against the note verifier key vkey:
-// the latest checkpoint's signature and form; for every entry up to its size,
-// that the entry bundle parses, that the stored payload (if not pruned)
-// reproduces the leaf commitment, and that an inclusion proof built from
-// the stored tiles verifies the recomputed leaf hash against the checkpoint
-// root; finally that the root recomputed from all leaves equals the
-// checkpoint root. It returns a *VerifyError naming the first failure.
+// Verify checks the data directory against the note verifier key vkey, in
+// one pass over the stored files:
+//
+//   - the latest checkpoint's signature and form;
+//   - every entry bundle up to the checkpoint size parses and holds 32-byte
+//     commitments;
+//   - every stored tile, at every level, equals the hashes recomputed from
+//     the leaves (so every inclusion proof a client builds from the tiles is
+//     valid), and the root recomputed from the leaves equals the checkpoint's;
+//     a sample of inclusion proofs is also built from the tiles as a client
+//     would and checked;
+//   - every payload record in every segment matches its commitment and is a
+//     canonical event; every entry's payload is present, or listed in a prune
+//     manifest signed with the log key.
+//
+// It returns a *VerifyError naming the first failure.
 func Verify(ctx context.Context, dir, vkey string) (*Report, error) {
 	v, err := note.NewVerifier(vkey)
 	if err != nil {
 		return nil, &VerifyError{Entry: -1, What: "key", Err: err}
 	}
-	root := filepath.Join(dir, logDir)
-	f := client.FileFetcher{Root: root}
-	raw, err := f.ReadCheckpoint(ctx)
+	cpFile := filepath.Join(logDir, layout.CheckpointPath)
+	raw, err := os.ReadFile(filepath.Join(dir, cpFile))
 	if err != nil {
-		return nil, &VerifyError{Entry: -1, What: "checkpoint", File: filepath.Join(logDir, layout.CheckpointPath), Err: err}
+		return nil, &VerifyError{Entry: -1, What: "checkpoint", File: cpFile, Err: err}
 	}
 	cp, _, _, err := log.ParseCheckpoint(raw, v.Name(), v)
 	if err != nil {
-		return nil, &VerifyError{Entry: -1, What: "checkpoint", File: filepath.Join(logDir, layout.CheckpointPath), Err: err}
+		return nil, &VerifyError{Entry: -1, What: "checkpoint", File: cpFile, Err: err}
 	}
-	rep := &Report{Origin: cp.Origin, Size: cp.Size, Root: cp.Hash}
-	if cp.Size == 0 {
-		if e := sha256.Sum256(nil); !bytes.Equal(cp.Hash, e[:]) {
+	rep := &Report{Origin: cp.Origin, Size: cp.Size, Root: cp.Hash, Checkpoint: raw}
+
+	// Payload records and prune manifests are read concurrently with the tree.
+	type payloadResult struct {
+		records  map[[32]byte]Location
+		segments int
+		err      error
+	}
+	pch := make(chan payloadResult, 1)
+	go func() {
+		recs, n, err := scanAllPayloads(ctx, filepath.Join(dir, payloadDir))
+		pch <- payloadResult{recs, n, err}
+	}()
+	pruned, manifests, err := loadPruneManifests(dir, v)
+	if err != nil {
+		<-pch
+		return nil, err
+	}
+	rep.Manifests = manifests
+
+	leaves, err := verifyTree(ctx, dir, cp.Size, cp.Hash)
+	pr := <-pch
+	if err != nil {
+		return nil, err
+	}
+	if pr.err != nil {
+		var ve *VerifyError
+		if errors.As(pr.err, &ve) && ve.Entry < 0 && ve.commitment != nil {
+			// Name the entry whose payload record is corrupt, when its header is intact.
+			for i, c := range leaves {
+				if c == *ve.commitment {
+					ve.Entry = int64(i)
+					break
+				}
+			}
+		}
+		return nil, pr.err
+	}
+	rep.Segments = pr.segments
+	used := uint64(0)
+	for i, c := range leaves {
+		if _, ok := pr.records[c]; ok {
+			rep.Entries++
+			used++
+			continue
+		}
+		if pruned[c] {
+			rep.Pruned++
+			continue
+		}
+		return nil, &VerifyError{Entry: int64(i), What: "payload", File: payloadDir,
+			Err: fmt.Errorf("payload of commitment %x is missing and no signed prune manifest lists it", c)}
+	}
+	rep.Orphans = uint64(len(pr.records)) - used
+	return rep, nil
+}
+
+// verifyTree checks bundles, tiles, root and sampled inclusion proofs, and
+// returns the leaf data (commitments) of entries [0, size).
+func verifyTree(ctx context.Context, dir string, size uint64, root []byte) ([][32]byte, error) {
+	if size == 0 {
+		if e := sha256.Sum256(nil); !bytes.Equal(root, e[:]) {
 			return nil, &VerifyError{Entry: -1, What: "root", Err: errors.New("empty tree with a non-empty root")}
 		}
-		return rep, nil
+		return nil, nil
 	}
+	leaves := make([][32]byte, 0, size)
+	hashes := make([][32]byte, 0, size)
+	for ri := range layout.Range(0, size, size) {
+		bundleFile := filepath.Join(logDir, layout.EntriesPath(ri.Index, layout.PartialTileSize(0, ri.Index, size)))
+		b, err := os.ReadFile(filepath.Join(dir, bundleFile))
+		if err != nil {
+			return nil, &VerifyError{Entry: int64(ri.Index * layout.EntryBundleWidth), What: "entry bundle", File: bundleFile, Err: err}
+		}
+		want := int(ri.First + ri.N)
+		n := 0
+		for len(b) > 0 && n < want {
+			idx := ri.Index*layout.EntryBundleWidth + uint64(n)
+			if len(b) < 2 {
+				return nil, &VerifyError{Entry: int64(idx), What: "entry bundle", File: bundleFile, Err: errors.New("truncated length prefix")}
+			}
+			l := int(binary.BigEndian.Uint16(b))
+			if l != 32 || len(b) < 2+l {
+				return nil, &VerifyError{Entry: int64(idx), What: "entry bundle", File: bundleFile, Err: fmt.Errorf("leaf is %d bytes, want a 32-byte commitment", l)}
+			}
+			c := [32]byte(b[2:34])
+			leaves = append(leaves, c)
+			hashes = append(hashes, leafHash(c))
+			b = b[2+l:]
+			n++
+		}
+		if n != want || len(b) != 0 {
+			return nil, &VerifyError{Entry: int64(ri.Index*layout.EntryBundleWidth + uint64(n)), What: "entry bundle", File: bundleFile,
+				Err: fmt.Errorf("bundle holds %d entries and %d trailing bytes, want %d entries", n, len(b), want)}
+		}
+	}
+
+	// Root from the bundles' leaves.
 	rf := compact.RangeFactory{Hash: rfc6962.DefaultHasher.HashChildren}
 	cr := rf.NewEmptyRange(0)
-	leafHashes := make([][]byte, 0, cp.Size)
-	// First entry whose bundle leaf hash differs from the level-0 tile.
-	mismatch, mismatchBundle, mismatchTile := int64(-1), "", ""
-	for ri := range layout.Range(0, cp.Size, cp.Size) {
-		bundleFile := filepath.Join(logDir, layout.EntriesPath(ri.Index, ri.Partial))
-		tileFile := filepath.Join(logDir, layout.TilePath(0, ri.Index, ri.Partial))
-		first := ri.Index * layout.EntryBundleWidth
-		bundle, err := client.GetEntryBundle(ctx, f.ReadEntryBundle, ri.Index, cp.Size)
-		if err != nil {
-			return nil, &VerifyError{Entry: int64(first), What: "entry bundle", File: bundleFile, Err: err}
-		}
-		tileHashes, err := client.FetchLeafHashes(ctx, f.ReadTile, first+uint64(ri.First), uint64(ri.N), cp.Size)
-		if err != nil {
-			return nil, &VerifyError{Entry: int64(first), What: "tile", File: tileFile, Err: err}
-		}
-		for j := ri.First; j < ri.First+ri.N; j++ {
-			idx := first + uint64(j)
-			if int(j) >= len(bundle.Entries) {
-				return nil, &VerifyError{Entry: int64(idx), What: "entry bundle", File: bundleFile, Err: errors.New("entry missing from bundle")}
-			}
-			data := bundle.Entries[j]
-			if len(data) != 32 {
-				return nil, &VerifyError{Entry: int64(idx), What: "entry bundle", File: bundleFile, Err: fmt.Errorf("leaf is %d bytes, want a 32-byte commitment", len(data))}
-			}
-			var c [32]byte
-			copy(c[:], data)
-			if _, _, err := ReadPayload(dir, c); err != nil {
-				if errors.Is(err, os.ErrNotExist) {
-					rep.Pruned++
-				} else {
-					rel, _ := filepath.Rel(dir, payloadPath(dir, c))
-					return nil, &VerifyError{Entry: int64(idx), What: "payload", File: rel, Err: err}
-				}
-			} else {
-				rep.Entries++
-			}
-			lh := rfc6962.DefaultHasher.HashLeaf(data)
-			if th := tileHashes[j-ri.First]; mismatch < 0 && !bytes.Equal(th, lh) {
-				mismatch, mismatchBundle, mismatchTile = int64(idx), bundleFile, tileFile
-			}
-			leafHashes = append(leafHashes, lh)
-			if err := cr.Append(lh, nil); err != nil {
-				return nil, &VerifyError{Entry: int64(idx), What: "root", Err: err}
-			}
+	for i := range hashes {
+		if err := cr.Append(hashes[i][:], nil); err != nil {
+			return nil, &VerifyError{Entry: int64(i), What: "root", Err: err}
 		}
 	}
 	got, err := cr.GetRootHash(nil)
 	if err != nil {
 		return nil, &VerifyError{Entry: -1, What: "root", Err: err}
 	}
-	if !bytes.Equal(got, cp.Hash) {
-		if mismatch >= 0 {
-			// The bundle disagrees with the tiles and the bundles do not give the signed root: the bundle was changed.
-			return nil, &VerifyError{Entry: mismatch, What: "leaf", File: mismatchBundle,
-				Err: fmt.Errorf("leaf differs from the level-0 tile and the tree root %x != checkpoint root %x", got, cp.Hash)}
+	rootOK := bytes.Equal(got, root)
+
+	// Tiles, level by level: level L holds the hashes of complete subtrees of
+	// 256^L leaves; each level is recomputed from the one below.
+	level := hashes
+	for L := uint64(0); len(level) > 0; L++ {
+		nTiles := (uint64(len(level)) + layout.TileWidth - 1) / layout.TileWidth
+		for t := uint64(0); t < nTiles; t++ {
+			lo := t * layout.TileWidth
+			hi := min(lo+layout.TileWidth, uint64(len(level)))
+			w := uint8(0)
+			if hi-lo < layout.TileWidth {
+				w = uint8(hi - lo)
+			}
+			tileFile := filepath.Join(logDir, layout.TilePath(L, t, w))
+			b, err := os.ReadFile(filepath.Join(dir, tileFile))
+			first := int64(lo) << (8 * L) // first leaf under the tile's first node
+			if err != nil {
+				return nil, &VerifyError{Entry: first, What: "tile", File: tileFile, Err: err}
+			}
+			if uint64(len(b)) != (hi-lo)*32 {
+				return nil, &VerifyError{Entry: first, What: "tile", File: tileFile, Err: fmt.Errorf("%d bytes, want %d", len(b), (hi-lo)*32)}
+			}
+			for j := lo; j < hi; j++ {
+				if !bytes.Equal(b[(j-lo)*32:(j-lo+1)*32], level[j][:]) {
+					node := int64(j) << (8 * L)
+					if L == 0 && !rootOK {
+						// The bundle disagrees with the tiles and the bundles do not give the signed root: the bundle was changed.
+						return nil, &VerifyError{Entry: node, What: "leaf", File: filepath.Join(logDir, layout.EntriesPath(j/layout.EntryBundleWidth, layout.PartialTileSize(0, j/layout.EntryBundleWidth, size))),
+							Err: fmt.Errorf("leaf differs from the level-0 tile and the tree root %x != checkpoint root %x", got, root)}
+					}
+					return nil, &VerifyError{Entry: node, What: "tile", File: tileFile,
+						Err: fmt.Errorf("hash %d of the level-%d tile differs from the one recomputed from the leaves", j-lo, L)}
+				}
+			}
 		}
-		return nil, &VerifyError{Entry: -1, What: "root", Err: fmt.Errorf("recomputed root %x != checkpoint root %x", got, cp.Hash)}
+		// Next level: roots of complete groups of 256.
+		next := make([][32]byte, 0, len(level)/layout.TileWidth)
+		for g := 0; (g+1)*layout.TileWidth <= len(level); g++ {
+			next = append(next, perfectRoot(level[g*layout.TileWidth:(g+1)*layout.TileWidth]))
+		}
+		level = next
 	}
-	if mismatch >= 0 {
-		// The bundles give the signed root, so the tile is the changed file.
-		return nil, &VerifyError{Entry: mismatch, What: "tile", File: mismatchTile, Err: errors.New("level-0 tile hash differs from the entry's leaf hash")}
+	if !rootOK {
+		return nil, &VerifyError{Entry: -1, What: "root", File: filepath.Join(logDir, layout.CheckpointPath),
+			Err: fmt.Errorf("recomputed root %x != checkpoint root %x", got, root)}
 	}
-	// Inclusion proofs built from the stored tiles (as a client would) for every entry.
-	pb, err := client.NewProofBuilder(ctx, cp.Size, f.ReadTile)
+
+	// Inclusion proofs built from the stored tiles as a client would, for a sample.
+	f := client.FileFetcher{Root: filepath.Join(dir, logDir)}
+	pb, err := client.NewProofBuilder(ctx, size, f.ReadTile)
 	if err != nil {
 		return nil, &VerifyError{Entry: -1, What: "tile", File: filepath.Join(logDir, "tile"), Err: err}
 	}
-	for idx, lh := range leafHashes {
-		p, err := pb.InclusionProof(ctx, uint64(idx))
+	for _, idx := range sampleIndices(size, 64) {
+		p, err := pb.InclusionProof(ctx, idx)
 		if err == nil {
-			err = proof.VerifyInclusion(rfc6962.DefaultHasher, uint64(idx), cp.Size, lh, p, cp.Hash)
+			err = proof.VerifyInclusion(rfc6962.DefaultHasher, idx, size, hashes[idx][:], p, root)
 		}
 		if err != nil {
 			return nil, &VerifyError{Entry: int64(idx), What: "inclusion", File: filepath.Join(logDir, "tile"),
 				Err: fmt.Errorf("stored tiles do not prove the entry against the checkpoint root: %v", err)}
 		}
 	}
-	return rep, nil
+	return leaves, nil
+}
+
+func leafHash(c [32]byte) [32]byte {
+	var b [33]byte
+	copy(b[1:], c[:])
+	return sha256.Sum256(b[:])
+}
+
+func nodeHash(l, r *[32]byte) [32]byte {
+	var b [65]byte
+	b[0] = 1
+	copy(b[1:33], l[:])
+	copy(b[33:], r[:])
+	return sha256.Sum256(b[:])
+}
+
+// perfectRoot is the RFC 6962 root of a power-of-two number of hashes.
+func perfectRoot(h [][32]byte) [32]byte {
+	buf := make([][32]byte, len(h)/2)
+	for i := range buf {
+		buf[i] = nodeHash(&h[2*i], &h[2*i+1])
+	}
+	for n := len(buf); n > 1; n /= 2 {
+		for i := 0; i < n/2; i++ {
+			buf[i] = nodeHash(&buf[2*i], &buf[2*i+1])
+		}
+	}
+	return buf[0]
+}
+
+// sampleIndices returns up to n indices spread over [0, size), including the ends.
+func sampleIndices(size uint64, n int) []uint64 {
+	if size <= uint64(n) {
+		out := make([]uint64, size)
+		for i := range out {
+			out[i] = uint64(i)
+		}
+		return out
+	}
+	out := make([]uint64, 0, n)
+	for i := 0; i < n; i++ {
+		out = append(out, uint64(i)*(size-1)/uint64(n-1))
+	}
+	return out
+}
+
+// scanAllPayloads reads every segment of every class (in parallel), checking
+// each record's framing, commitment and canonical event.
+func scanAllPayloads(ctx context.Context, root string) (map[[32]byte]Location, int, error) {
+	var names []string
+	for c := range validClasses {
+		n, err := segmentNames(root, c)
+		if err != nil {
+			return nil, 0, &VerifyError{Entry: -1, What: "payload", File: payloadDir, Err: err}
+		}
+		names = append(names, n...)
+	}
+	type part struct {
+		recs map[[32]byte]Location
+		err  error
+	}
+	jobs := make(chan string)
+	parts := make(chan part)
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(names)))
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for name := range jobs {
+				recs := map[[32]byte]Location{}
+				file := filepath.Join(payloadDir, filepath.FromSlash(name))
+				_, err := scanSegment(filepath.Join(root, filepath.FromSlash(name)), func(loc Location, c [32]byte, data []byte) error {
+					if _, err := ParseCanonical(data[saltLen:]); err != nil {
+						cc := c
+						return &VerifyError{Entry: -1, What: "payload", File: file, commitment: &cc,
+							Err: fmt.Errorf("record at offset %d: %w", loc.Offset, err)}
+					}
+					recs[c] = loc
+					return nil
+				})
+				if err != nil {
+					var ve *VerifyError
+					var ce *corruptRecord
+					if errors.As(err, &ce) {
+						ve = &VerifyError{Entry: -1, What: "payload", File: file, Err: err, commitment: ce.c}
+					} else if !errors.As(err, &ve) {
+						ve = &VerifyError{Entry: -1, What: "payload", File: file, Err: err}
+					}
+					err = ve
+				}
+				parts <- part{recs, err}
+			}
+		}()
+	}
+	go func() {
+		for _, n := range names {
+			if ctx.Err() != nil {
+				break
+			}
+			jobs <- n
+		}
+		close(jobs)
+		wg.Wait()
+		close(parts)
+	}()
+	all := map[[32]byte]Location{}
+	var first error
+	for p := range parts {
+		if p.err != nil && first == nil {
+			first = p.err
+		}
+		for c, l := range p.recs {
+			all[c] = l
+		}
+	}
+	if first == nil {
+		first = ctx.Err()
+	}
+	return all, len(names), first
 }
