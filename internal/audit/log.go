@@ -52,6 +52,8 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives operational messages. Default slog.Default().
 	Logger *slog.Logger
+	// IndexInterval is how often the query index follows the log. Default 1 s.
+	IndexInterval time.Duration
 }
 
 // Log is an open audit log. Append is safe for concurrent use.
@@ -68,6 +70,8 @@ type Log struct {
 	awaiter  *tessera.PublicationAwaiter
 	reader   tessera.LogReader
 	payloads *segmentWriter
+	index    *Index
+	tailDone chan struct{}
 	cancel   context.CancelFunc
 }
 
@@ -120,6 +124,9 @@ func Open(dir string, opts Options) (l *Log, err error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.IndexInterval == 0 {
+		opts.IndexInterval = time.Second
+	}
 	if err := os.MkdirAll(filepath.Join(dir, payloadDir), 0o755); err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
@@ -156,11 +163,77 @@ func Open(dir string, opts Options) (l *Log, err error) {
 		cancel()
 		return nil, err
 	}
-	return &Log{
+	idx, err := OpenIndex(dir, opts.Logger)
+	if err == nil {
+		// On start the index is checked row by row against the log and brought
+		// up to the latest checkpoint, so it cannot have drifted silently.
+		if _, err = idx.Check(ctx); err == nil {
+			_, err = idx.Reconcile(ctx)
+		}
+		if err != nil {
+			idx.Close()
+		}
+	}
+	if err != nil {
+		pw.close()
+		shutdown(ctx)
+		cancel()
+		return nil, err
+	}
+	l = &Log{
 		dir: dir, abs: abs, origin: signer.Name(), verifier: verifier, vkey: vkey, signer: signer, opts: opts,
-		appender: appender, shutdown: shutdown, cancel: cancel, reader: reader, payloads: pw,
-		awaiter: tessera.NewPublicationAwaiter(ctx, reader.ReadCheckpoint, 10*time.Millisecond),
-	}, nil
+		appender: appender, shutdown: shutdown, cancel: cancel, reader: reader, payloads: pw, index: idx,
+		awaiter:  tessera.NewPublicationAwaiter(ctx, reader.ReadCheckpoint, 10*time.Millisecond),
+		tailDone: make(chan struct{}),
+	}
+	go l.tail(ctx)
+	return l, nil
+}
+
+// tail keeps the query index following the log.
+func (l *Log) tail(ctx context.Context) {
+	defer close(l.tailDone)
+	t := time.NewTicker(l.opts.IndexInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := l.index.Reconcile(ctx); err != nil && ctx.Err() == nil {
+				l.opts.Logger.Error("audit: index reconciliation failed", "error", err)
+			}
+		}
+	}
+}
+
+// Index returns the log's query index.
+func (l *Log) Index() *Index { return l.index }
+
+// Query brings the index up to the latest signed checkpoint and queries it:
+// entries acknowledged but not yet covered by a checkpoint are not seen (use
+// Sync first to wait for them).
+func (l *Log) Query(ctx context.Context, q Query) ([]Hit, error) {
+	if _, err := l.index.Reconcile(ctx); err != nil {
+		return nil, err
+	}
+	return l.index.Query(ctx, q)
+}
+
+// Sync waits (within ctx) for a signed checkpoint covering every entry
+// integrated so far and brings the index up to it.
+func (l *Log) Sync(ctx context.Context) error {
+	n, err := l.reader.IntegratedSize(ctx)
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	if n > 0 {
+		if _, err := l.AwaitPublished(ctx, n-1); err != nil {
+			return err
+		}
+	}
+	_, err = l.index.Reconcile(ctx)
+	return err
 }
 
 // VerifierKey returns the note verifier key of the log ("origin+keyid+base64").
@@ -232,6 +305,13 @@ func (l *Log) Close(ctx context.Context) error {
 	}
 	l.payloads.close()
 	l.cancel()
+	<-l.tailDone
+	if _, rerr := l.index.Reconcile(context.WithoutCancel(ctx)); err == nil && rerr != nil {
+		err = rerr
+	}
+	if cerr := l.index.Close(); err == nil {
+		err = cerr
+	}
 	openMu.Lock()
 	delete(openDirs, l.abs)
 	openMu.Unlock()

@@ -194,9 +194,13 @@ func scanSegment(p string, fn func(loc Location, c [32]byte, data []byte) error)
 	if err != nil {
 		return 0, err
 	}
-	size := st.Size()
-	r := bufio.NewReaderSize(f, 1<<20)
-	rel := filepath.Base(filepath.Dir(p)) + "/" + filepath.Base(p)
+	return scanReader(f, st.Size(), filepath.Base(filepath.Dir(p))+"/"+filepath.Base(p), fn)
+}
+
+// scanReader scans size bytes of records from rd; rel names the segment in
+// the Locations passed to fn (offsets relative to rd's start).
+func scanReader(rd io.Reader, size int64, rel string, fn func(loc Location, c [32]byte, data []byte) error) (int64, error) {
+	r := bufio.NewReaderSize(rd, 1<<20)
 	var off int64
 	var hdr [recHeaderLen]byte
 	buf := make([]byte, maxPayloadLen)

@@ -171,35 +171,13 @@ func verifyTree(ctx context.Context, dir string, size uint64, root []byte) ([][3
 		}
 		return nil, nil
 	}
-	leaves := make([][32]byte, 0, size)
-	hashes := make([][32]byte, 0, size)
-	for ri := range layout.Range(0, size, size) {
-		bundleFile := filepath.Join(logDir, layout.EntriesPath(ri.Index, layout.PartialTileSize(0, ri.Index, size)))
-		b, err := os.ReadFile(filepath.Join(dir, bundleFile))
-		if err != nil {
-			return nil, &VerifyError{Entry: int64(ri.Index * layout.EntryBundleWidth), What: "entry bundle", File: bundleFile, Err: err}
-		}
-		want := int(ri.First + ri.N)
-		n := 0
-		for len(b) > 0 && n < want {
-			idx := ri.Index*layout.EntryBundleWidth + uint64(n)
-			if len(b) < 2 {
-				return nil, &VerifyError{Entry: int64(idx), What: "entry bundle", File: bundleFile, Err: errors.New("truncated length prefix")}
-			}
-			l := int(binary.BigEndian.Uint16(b))
-			if l != 32 || len(b) < 2+l {
-				return nil, &VerifyError{Entry: int64(idx), What: "entry bundle", File: bundleFile, Err: fmt.Errorf("leaf is %d bytes, want a 32-byte commitment", l)}
-			}
-			c := [32]byte(b[2:34])
-			leaves = append(leaves, c)
-			hashes = append(hashes, leafHash(c))
-			b = b[2+l:]
-			n++
-		}
-		if n != want || len(b) != 0 {
-			return nil, &VerifyError{Entry: int64(ri.Index*layout.EntryBundleWidth + uint64(n)), What: "entry bundle", File: bundleFile,
-				Err: fmt.Errorf("bundle holds %d entries and %d trailing bytes, want %d entries", n, len(b), want)}
-		}
+	leaves, err := readLeaves(dir, 0, size, size)
+	if err != nil {
+		return nil, err
+	}
+	hashes := make([][32]byte, len(leaves))
+	for i := range leaves {
+		hashes[i] = leafHash(leaves[i])
 	}
 
 	// Root from the bundles' leaves.
@@ -276,6 +254,49 @@ func verifyTree(ctx context.Context, dir string, size uint64, root []byte) ([][3
 		if err != nil {
 			return nil, &VerifyError{Entry: int64(idx), What: "inclusion", File: filepath.Join(logDir, "tile"),
 				Err: fmt.Errorf("stored tiles do not prove the entry against the checkpoint root: %v", err)}
+		}
+	}
+	return leaves, nil
+}
+
+// readLeaves returns the leaf data (32-byte commitments) of entries
+// [from, to) of a tree of the given size, from the entry bundles in dir.
+func readLeaves(dir string, from, to, size uint64) ([][32]byte, error) {
+	leaves := make([][32]byte, 0, to-from)
+	for ri := range layout.Range(from, to-from, size) {
+		bundleFile := filepath.Join(logDir, layout.EntriesPath(ri.Index, layout.PartialTileSize(0, ri.Index, size)))
+		b, err := os.ReadFile(filepath.Join(dir, bundleFile))
+		if err != nil {
+			return nil, &VerifyError{Entry: int64(ri.Index*layout.EntryBundleWidth + uint64(ri.First)), What: "entry bundle", File: bundleFile, Err: err}
+		}
+		want := int(ri.First + ri.N)
+		n := 0
+		for len(b) > 0 && n < want {
+			idx := ri.Index*layout.EntryBundleWidth + uint64(n)
+			if len(b) < 2 {
+				return nil, &VerifyError{Entry: int64(idx), What: "entry bundle", File: bundleFile, Err: errors.New("truncated length prefix")}
+			}
+			l := int(binary.BigEndian.Uint16(b))
+			if l != 32 || len(b) < 2+l {
+				return nil, &VerifyError{Entry: int64(idx), What: "entry bundle", File: bundleFile, Err: fmt.Errorf("leaf is %d bytes, want a 32-byte commitment", l)}
+			}
+			if n >= int(ri.First) {
+				leaves = append(leaves, [32]byte(b[2:34]))
+			}
+			b = b[2+l:]
+			n++
+		}
+		if n != want {
+			return nil, &VerifyError{Entry: int64(ri.Index*layout.EntryBundleWidth + uint64(n)), What: "entry bundle", File: bundleFile,
+				Err: fmt.Errorf("bundle holds %d entries, want %d", n, want)}
+		}
+		fileEntries := int(layout.PartialTileSize(0, ri.Index, size))
+		if fileEntries == 0 {
+			fileEntries = layout.EntryBundleWidth
+		}
+		if want == fileEntries && len(b) != 0 {
+			return nil, &VerifyError{Entry: int64(ri.Index*layout.EntryBundleWidth + uint64(n) - 1), What: "entry bundle", File: bundleFile,
+				Err: fmt.Errorf("%d trailing bytes after %d entries", len(b), n)}
 		}
 	}
 	return leaves, nil
