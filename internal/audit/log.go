@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/transparency-dev/tessera"
 	"github.com/transparency-dev/tessera/storage/posix"
+	"github.com/xborder/xborder/internal/witness"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -54,6 +56,15 @@ type Options struct {
 	Logger *slog.Logger
 	// IndexInterval is how often the query index follows the log. Default 1 s.
 	IndexInterval time.Duration
+	// Witnesses, when set with K > 0, must cosign (k of n) every checkpoint
+	// before it is published (C2SP tlog-witness). Their URLs are contacted
+	// with WitnessTimeout (default 5 s) per round.
+	Witnesses      *witness.Policy
+	WitnessTimeout time.Duration
+	// Timestamper, when set, timestamps the latest checkpoint every
+	// TimestampInterval (default 1 min) if the tree grew.
+	Timestamper       Timestamper
+	TimestampInterval time.Duration
 }
 
 // Log is an open audit log. Append is safe for concurrent use.
@@ -72,7 +83,9 @@ type Log struct {
 	payloads *segmentWriter
 	index    *Index
 	tailDone chan struct{}
-	cancel   context.CancelFunc
+	// stampDone is closed when the timestamping loop has stopped.
+	stampDone chan struct{}
+	cancel    context.CancelFunc
 }
 
 // openDirs guards against two Logs on one directory in one process
@@ -127,6 +140,12 @@ func Open(dir string, opts Options) (l *Log, err error) {
 	if opts.IndexInterval == 0 {
 		opts.IndexInterval = time.Second
 	}
+	if opts.WitnessTimeout == 0 {
+		opts.WitnessTimeout = 5 * time.Second
+	}
+	if opts.TimestampInterval == 0 {
+		opts.TimestampInterval = time.Minute
+	}
 	if err := os.MkdirAll(filepath.Join(dir, payloadDir), 0o755); err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
@@ -143,16 +162,25 @@ func Open(dir string, opts Options) (l *Log, err error) {
 		return nil, fmt.Errorf("audit: %s: %w", pubFile, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	driver, err := posix.New(ctx, posix.Config{Path: filepath.Join(dir, logDir)})
+	driver, err := posix.New(ctx, posix.Config{Path: filepath.Join(dir, logDir), HTTPClient: &http.Client{Timeout: opts.WitnessTimeout}})
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("audit: tessera posix driver: %w", err)
 	}
-	appender, shutdown, reader, err := tessera.NewAppender(ctx, driver, tessera.NewAppendOptions().
+	aopts := tessera.NewAppendOptions().
 		WithCheckpointSigner(signer).
 		WithCheckpointInterval(opts.CheckpointInterval).
 		WithBatching(opts.BatchMaxSize, opts.BatchMaxAge).
-		WithPushback(1<<16))
+		WithPushback(1 << 16)
+	if opts.Witnesses != nil && opts.Witnesses.K > 0 {
+		g, err := opts.Witnesses.WitnessGroup()
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("audit: witnesses: %w", err)
+		}
+		aopts = aopts.WithWitnesses(g, &tessera.WitnessOptions{Timeout: opts.WitnessTimeout})
+	}
+	appender, shutdown, reader, err := tessera.NewAppender(ctx, driver, aopts)
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("audit: tessera appender: %w", err)
@@ -184,9 +212,14 @@ func Open(dir string, opts Options) (l *Log, err error) {
 		dir: dir, abs: abs, origin: signer.Name(), verifier: verifier, vkey: vkey, signer: signer, opts: opts,
 		appender: appender, shutdown: shutdown, cancel: cancel, reader: reader, payloads: pw, index: idx,
 		awaiter:  tessera.NewPublicationAwaiter(ctx, reader.ReadCheckpoint, 10*time.Millisecond),
-		tailDone: make(chan struct{}),
+		tailDone: make(chan struct{}), stampDone: make(chan struct{}),
 	}
 	go l.tail(ctx)
+	if opts.Timestamper != nil {
+		go l.stampLoop(ctx, opts.Timestamper, opts.TimestampInterval)
+	} else {
+		close(l.stampDone)
+	}
 	return l, nil
 }
 
@@ -303,9 +336,15 @@ func (l *Log) Close(ctx context.Context) error {
 	if serr := l.shutdown(ctx); err == nil {
 		err = serr
 	}
+	if l.opts.Timestamper != nil && err == nil {
+		if _, serr := l.StampCheckpoint(ctx, l.opts.Timestamper); serr != nil {
+			l.opts.Logger.Warn("audit: timestamping the final checkpoint failed", "error", serr)
+		}
+	}
 	l.payloads.close()
 	l.cancel()
 	<-l.tailDone
+	<-l.stampDone
 	if _, rerr := l.index.Reconcile(context.WithoutCancel(ctx)); err == nil && rerr != nil {
 		err = rerr
 	}
@@ -393,4 +432,15 @@ func writeFileSync(p, s string, mode os.FileMode) error {
 		return fmt.Errorf("audit: %w", err)
 	}
 	return nil
+}
+
+// CreateKey creates the log's note key pair in dir (if absent) and returns
+// the verifier key, so that witnesses can be told about the log before it
+// first publishes a checkpoint.
+func CreateKey(dir, origin string) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("audit: %w", err)
+	}
+	_, vkey, err := loadOrCreateKey(dir, origin)
+	return vkey, err
 }

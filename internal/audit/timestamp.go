@@ -1,0 +1,138 @@
+package audit
+
+import (
+	"context"
+	"crypto"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/transparency-dev/formats/log"
+	"github.com/xborder/xborder/internal/atomicfile"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// Trusted time.
+//
+// The log does not timestamp each entry: every TimestampInterval it asks an
+// RFC 3161 time-stamping authority to timestamp the SHA-256 of the latest
+// signed checkpoint, if the tree grew. The token proves the checkpoint — and
+// so every entry below its size — existed no later than the TSA's genTime.
+// Tokens are stored in timestamps/<size>.json with the checkpoint they
+// cover. Witness cosignatures carry their own timestamps: a second,
+// independent clock.
+const timestampDir = "timestamps"
+
+// Timestamper obtains an RFC 3161 token for a digest (internal/tsa's Client
+// is one; so is an in-process local authority).
+type Timestamper interface {
+	Stamp(ctx context.Context, digest []byte, hash crypto.Hash) ([]byte, error)
+}
+
+// CheckpointStamp is a timestamped checkpoint.
+type CheckpointStamp struct {
+	Checkpoint []byte `json:"checkpoint"` // the signed checkpoint note
+	Token      []byte `json:"token"`      // DER RFC 3161 TimeStampToken over SHA-256(Checkpoint)
+}
+
+// stampLoop timestamps the latest checkpoint every interval when it grew.
+func (l *Log) stampLoop(ctx context.Context, ts Timestamper, every time.Duration) {
+	defer close(l.stampDone)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := l.StampCheckpoint(ctx, ts); err != nil && ctx.Err() == nil {
+				l.opts.Logger.Error("audit: timestamping the checkpoint failed", "error", err)
+			}
+		}
+	}
+}
+
+// StampCheckpoint timestamps the latest checkpoint unless a checkpoint of
+// that size already has a token. It returns the size stamped (0 if none).
+func (l *Log) StampCheckpoint(ctx context.Context, ts Timestamper) (uint64, error) {
+	raw, err := l.reader.ReadCheckpoint(ctx)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("audit: timestamp: %w", err)
+	}
+	cp, _, _, err := log.ParseCheckpoint(raw, l.verifier.Name(), l.verifier)
+	if err != nil {
+		return 0, fmt.Errorf("audit: timestamp: %w", err)
+	}
+	p := filepath.Join(l.dir, timestampDir, fmt.Sprintf("%020d.json", cp.Size))
+	if _, err := os.Stat(p); err == nil || cp.Size == 0 {
+		return 0, nil
+	}
+	d := sha256.Sum256(raw)
+	tok, err := ts.Stamp(ctx, d[:], crypto.SHA256)
+	if err != nil {
+		return 0, fmt.Errorf("audit: timestamp checkpoint %d: %w", cp.Size, err)
+	}
+	b, err := json.Marshal(CheckpointStamp{Checkpoint: raw, Token: tok})
+	if err != nil {
+		return 0, err
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return 0, fmt.Errorf("audit: timestamp: %w", err)
+	}
+	if err := atomicfile.WriteFile(p, b, 0o644); err != nil {
+		return 0, fmt.Errorf("audit: timestamp: %w", err)
+	}
+	return cp.Size, nil
+}
+
+// timestampFiles lists stored timestamp files in size order (relative paths).
+func timestampFiles(dir string) ([]string, error) {
+	ents, err := os.ReadDir(filepath.Join(dir, timestampDir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".json") && !strings.HasPrefix(e.Name(), ".") {
+			out = append(out, filepath.Join(timestampDir, e.Name()))
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// readStamp reads a timestamp file and checks its checkpoint's log signature.
+func readStamp(dir, rel string, v note.Verifier) (*CheckpointStamp, *log.Checkpoint, error) {
+	b, err := os.ReadFile(filepath.Join(dir, rel))
+	if err != nil {
+		return nil, nil, err
+	}
+	var s CheckpointStamp
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, nil, fmt.Errorf("malformed timestamp file: %w", err)
+	}
+	cp, _, _, err := log.ParseCheckpoint(s.Checkpoint, v.Name(), v)
+	if err != nil {
+		return nil, nil, fmt.Errorf("timestamped checkpoint: %w", err)
+	}
+	if want := filepath.Join(timestampDir, fmt.Sprintf("%020d.json", cp.Size)); want != rel {
+		return nil, nil, fmt.Errorf("file holds the checkpoint of size %d", cp.Size)
+	}
+	if len(s.Token) == 0 {
+		return nil, nil, errors.New("no token")
+	}
+	return &s, cp, nil
+}
