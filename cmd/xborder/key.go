@@ -132,20 +132,25 @@ func loadSigner(path string) (suite.Signer, error) {
 	return nil, badInput(fmt.Errorf("%s: not an Ed25519, P-256 or SM2 PKCS#8 key", path), "give a key file written by xborder key generate")
 }
 
-func readLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
+// readLimited reads a file (or stdin for "-") of at most max bytes.
+func readLimited(name string, max int64) ([]byte, error) {
+	var r io.Reader
+	if name == "-" {
+		r = os.Stdin
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		r = f
+	}
+	b, err := io.ReadAll(io.LimitReader(r, max+1))
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%s: larger than %d bytes", name, max)
 	}
-	if fi.Size() > limit {
-		return nil, fmt.Errorf("%s: larger than %d bytes", path, limit)
-	}
-	b := make([]byte, fi.Size())
-	_, err = io.ReadFull(f, b)
-	return b, err
+	return b, nil
 }

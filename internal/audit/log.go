@@ -82,6 +82,7 @@ type Log struct {
 	reader   tessera.LogReader
 	payloads *segmentWriter
 	index    *Index
+	unlock   func()
 	tailDone chan struct{}
 	// stampDone is closed when the timestamping loop has stopped.
 	stampDone chan struct{}
@@ -149,6 +150,15 @@ func Open(dir string, opts Options) (l *Log, err error) {
 	if err := os.MkdirAll(filepath.Join(dir, payloadDir), 0o755); err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
+	unlock, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			unlock()
+		}
+	}()
 	skey, vkey, err := loadOrCreateKey(dir, opts.Origin)
 	if err != nil {
 		return nil, err
@@ -209,7 +219,8 @@ func Open(dir string, opts Options) (l *Log, err error) {
 		return nil, err
 	}
 	l = &Log{
-		dir: dir, abs: abs, origin: signer.Name(), verifier: verifier, vkey: vkey, signer: signer, opts: opts,
+		unlock: unlock,
+		dir:    dir, abs: abs, origin: signer.Name(), verifier: verifier, vkey: vkey, signer: signer, opts: opts,
 		appender: appender, shutdown: shutdown, cancel: cancel, reader: reader, payloads: pw, index: idx,
 		awaiter:  tessera.NewPublicationAwaiter(ctx, reader.ReadCheckpoint, 10*time.Millisecond),
 		tailDone: make(chan struct{}), stampDone: make(chan struct{}),
@@ -351,6 +362,7 @@ func (l *Log) Close(ctx context.Context) error {
 	if cerr := l.index.Close(); err == nil {
 		err = cerr
 	}
+	l.unlock()
 	openMu.Lock()
 	delete(openDirs, l.abs)
 	openMu.Unlock()
