@@ -406,7 +406,7 @@ func BenchmarkAppend(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.SetParallelism(256)
+	b.SetParallelism(512)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0

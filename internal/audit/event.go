@@ -256,26 +256,149 @@ func (e *Event) Canonical() ([]byte, error) {
 
 // ParseCanonical decodes a canonical encoding, rejecting unknown fields and
 // any input that is not exactly the canonical encoding of a valid event.
+//
+// It reads the fixed layout directly (keys in canonical order, no
+// whitespace, strings with only the escapes encoding/json would write for
+// printable ASCII) instead of decoding JSON and re-encoding it: verification
+// and indexing parse every stored event. FuzzParseCanonical checks it accepts
+// exactly what the encoding/json round trip accepts.
 func ParseCanonical(b []byte) (*Event, error) {
-	var c canonicalEvent
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		return nil, fmt.Errorf("audit: canonical event: %w", err)
+	p := canonParser{b: b}
+	var e Event
+	var class, tm string
+	p.lit(`{"actor":`)
+	e.Actor = p.str()
+	p.lit(`,"bytes":`)
+	e.Bytes = p.uint()
+	p.lit(`,"class":`)
+	class = p.str()
+	p.lit(`,"details_digest":`)
+	e.DetailsDigest = p.str()
+	p.lit(`,"object_id":`)
+	e.ObjectID = p.str()
+	p.lit(`,"object_kind":`)
+	e.ObjectKind = ObjectKind(p.str())
+	p.lit(`,"operation":`)
+	e.Operation = Operation(p.str())
+	p.lit(`,"reason":`)
+	e.Reason = p.str()
+	p.lit(`,"records":`)
+	e.Records = p.uint()
+	p.lit(`,"result":`)
+	e.Result = Result(p.str())
+	p.lit(`,"time":`)
+	tm = p.str()
+	p.lit(`}`)
+	if p.err == nil && p.i != len(b) {
+		p.fail("trailing bytes")
 	}
-	t, err := time.Parse(time.RFC3339Nano, c.Time)
+	if p.err != nil {
+		return nil, fmt.Errorf("audit: canonical event: %w", p.err)
+	}
+	t, err := time.Parse(time.RFC3339Nano, tm)
 	if err != nil {
 		return nil, fmt.Errorf("audit: canonical event: time: %w", err)
 	}
-	e := &Event{Actor: c.Actor, Time: t.UTC(), Operation: Operation(c.Operation), ObjectID: c.ObjectID,
-		ObjectKind: ObjectKind(c.ObjectKind), Result: Result(c.Result), Reason: c.Reason, DetailsDigest: c.DetailsDigest,
-		Class: Class(c.Class), Records: c.Records, Bytes: c.Bytes}
-	again, err := e.Canonical()
-	if err != nil {
+	if t.Location() != time.UTC || t.Format(time.RFC3339Nano) != tm {
+		return nil, errors.New("audit: canonical event: input is not in canonical form (time)")
+	}
+	e.Time = t
+	if class == "" {
+		return nil, errors.New("audit: canonical event: input is not in canonical form (empty class)")
+	}
+	e.Class = Class(class)
+	if err := e.Validate(); err != nil {
 		return nil, err
 	}
-	if !bytes.Equal(again, b) {
-		return nil, errors.New("audit: canonical event: input is not in canonical form")
+	return &e, nil
+}
+
+// canonParser reads the canonical layout; the first error sticks.
+type canonParser struct {
+	b   []byte
+	i   int
+	err error
+}
+
+func (p *canonParser) fail(msg string) {
+	if p.err == nil {
+		p.err = fmt.Errorf("input is not in canonical form (%s at byte %d)", msg, p.i)
 	}
-	return e, nil
+}
+
+func (p *canonParser) lit(s string) {
+	if p.err != nil {
+		return
+	}
+	if len(p.b)-p.i < len(s) || string(p.b[p.i:p.i+len(s)]) != s {
+		p.fail("expected " + s)
+		return
+	}
+	p.i += len(s)
+}
+
+// str reads a JSON string holding printable ASCII, escaped as encoding/json
+// does with HTML escaping off: only \" and \\.
+func (p *canonParser) str() string {
+	p.lit(`"`)
+	if p.err != nil {
+		return ""
+	}
+	start := p.i
+	plain := true
+	for p.i < len(p.b) {
+		c := p.b[p.i]
+		switch {
+		case c == '"':
+			s := p.b[start:p.i]
+			p.i++
+			if plain {
+				return string(s)
+			}
+			out := make([]byte, 0, len(s))
+			for j := 0; j < len(s); j++ {
+				if s[j] == '\\' {
+					j++
+				}
+				out = append(out, s[j])
+			}
+			return string(out)
+		case c == '\\':
+			if p.i+1 >= len(p.b) || (p.b[p.i+1] != '"' && p.b[p.i+1] != '\\') {
+				p.fail("escape")
+				return ""
+			}
+			plain = false
+			p.i += 2
+		case c < 0x20 || c >= 0x7f:
+			p.fail("byte outside printable ASCII")
+			return ""
+		default:
+			p.i++
+		}
+	}
+	p.fail("unterminated string")
+	return ""
+}
+
+// uint reads a decimal integer without leading zeros.
+func (p *canonParser) uint() uint64 {
+	if p.err != nil {
+		return 0
+	}
+	start := p.i
+	var n uint64
+	for p.i < len(p.b) && p.b[p.i] >= '0' && p.b[p.i] <= '9' {
+		if p.i-start >= 16 {
+			p.fail("number too long")
+			return 0
+		}
+		n = n*10 + uint64(p.b[p.i]-'0')
+		p.i++
+	}
+	if p.i == start || (p.b[start] == '0' && p.i-start > 1) {
+		p.fail("number")
+		return 0
+	}
+	return n
 }
