@@ -260,10 +260,14 @@ checked against the keys it carries, which proves integrity but not who made it.
 				enc := json.NewEncoder(e.stdout)
 				enc.SetIndent("", "  ")
 				return enc.Encode(map[string]any{"ok": true, "origin": rep.Origin, "size": rep.Size, "root": hex.EncodeToString(rep.Root),
-					"entries": rep.Entries, "pruned": rep.Pruned, "orphans": rep.Orphans, "segments": rep.Segments, "manifests": rep.Manifests})
+					"entries": rep.Entries, "pruned": rep.Pruned, "orphans": rep.Orphans, "stale_tiles": rep.StaleTiles, "segments": rep.Segments, "manifests": rep.Manifests})
 			}
 			fmt.Fprintf(e.stdout, "OK %s: %d entries verified (%d payloads present, %d pruned under %d signed manifests; %d segments)\nroot %x\n",
 				rep.Origin, rep.Size, rep.Entries, rep.Pruned, rep.Manifests, rep.Segments, rep.Root)
+			if len(rep.StaleTiles) > 0 {
+				fmt.Fprintf(e.stdout, "note: %d partial tiles from tree sizes never checkpointed differ from the leaves (left by a crash mid-integration; tessera replaces them): %s\n",
+					len(rep.StaleTiles), strings.Join(rep.StaleTiles[:min(3, len(rep.StaleTiles))], ", "))
+			}
 			if rep.Orphans > 0 {
 				fmt.Fprintf(e.stdout, "note: %d payload records are not (yet) in the checkpointed tree (appends interrupted by a crash, or newer than the checkpoint)\n", rep.Orphans)
 			}

@@ -30,7 +30,9 @@ func TestAuditEndToEnd(t *testing.T) {
 	var hits []struct {
 		Index  uint64
 		Status string
-		Event  struct{ ObjectID string `json:"object_id"` }
+		Event  struct {
+			ObjectID string `json:"object_id"`
+		}
 	}
 	if err := json.Unmarshal([]byte(mustXB(t, dir, "audit", "query", "--object", "urn:xborder:agreement:a1", "--format", "json")), &hits); err != nil {
 		t.Fatal(err)

@@ -40,7 +40,7 @@ func canonicalSeeds() [][]byte {
 	var out [][]byte
 	for i, mut := range []func(*Event){
 		func(*Event) {},
-		func(e *Event) { e.Class, e.Records, e.Bytes = ClassSensitive, 1200, 1<<53 - 1 },
+		func(e *Event) { e.Class, e.Records, e.Bytes = ClassSensitive, 1200, 1<<53-1 },
 		func(e *Event) { e.ObjectID = `urn:x:a"b\c` },
 		func(e *Event) { e.Reason = "" },
 		func(e *Event) { e.Time = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) },

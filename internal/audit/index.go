@@ -55,7 +55,7 @@ var indexSchema = []string{
 		commitment BLOB NOT NULL,
 		status TEXT NOT NULL,
 		actor TEXT, time_ns INTEGER, operation TEXT, object_id TEXT, object_kind TEXT,
-		result TEXT, reason TEXT, class TEXT, records INTEGER, bytes INTEGER, details_digest TEXT)`,
+		result TEXT, reason TEXT, class TEXT, records INTEGER, bytes INTEGER, details_digest TEXT, salt BLOB)`,
 	`CREATE INDEX IF NOT EXISTS audit_entry_actor ON audit_entry (actor, time_ns)`,
 	`CREATE INDEX IF NOT EXISTS audit_entry_object ON audit_entry (object_id, time_ns)`,
 	`CREATE INDEX IF NOT EXISTS audit_entry_time ON audit_entry (time_ns)`,
@@ -208,6 +208,7 @@ func be64(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
 // scannedPayload is a payload record read during reconciliation.
 type scannedPayload struct {
 	loc   Location
+	salt  []byte
 	event *Event
 }
 
@@ -269,8 +270,8 @@ func (x *Index) reconcile(ctx context.Context, cp *log.Checkpoint) (ReconcileRes
 		if err != nil {
 			return res, fmt.Errorf("audit index: %w", err)
 		}
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO audit_entry (idx, commitment, status, actor, time_ns, operation, object_id, object_kind, result, reason, class, records, bytes, details_digest)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO audit_entry (idx, commitment, status, actor, time_ns, operation, object_id, object_kind, result, reason, class, records, bytes, details_digest, salt)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return res, fmt.Errorf("audit index: %w", err)
 		}
@@ -281,19 +282,25 @@ func (x *Index) reconcile(ctx context.Context, cp *log.Checkpoint) (ReconcileRes
 			if err := cr.Append(lh[:], nil); err != nil {
 				return res, &driftError{err.Error()}
 			}
-			e, err := x.eventFor(ctx, tx, fresh, c)
-			if err != nil {
-				return res, err
+			// A commitment listed in a prune manifest is pruned even if its record was
+			// scanned in this round: the manifest is written before the segment goes.
+			var e *Event
+			var salt []byte
+			var err error
+			if !pruned[c] {
+				if salt, e, err = x.eventFor(ctx, tx, fresh, c); err != nil {
+					return res, err
+				}
 			}
 			switch {
+			case pruned[c]:
+				_, err = ins.ExecContext(ctx, int64(idx), c[:], StatusPruned, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
 			case e != nil:
 				_, err = ins.ExecContext(ctx, int64(idx), c[:], StatusPresent, e.Actor, e.Time.UnixNano(), string(e.Operation),
-					e.ObjectID, string(e.ObjectKind), string(e.Result), e.Reason, string(e.EffectiveClass()), int64(e.Records), int64(e.Bytes), e.DetailsDigest)
-			case pruned[c]:
-				_, err = ins.ExecContext(ctx, int64(idx), c[:], StatusPruned, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
+					e.ObjectID, string(e.ObjectKind), string(e.Result), e.Reason, string(e.EffectiveClass()), int64(e.Records), int64(e.Bytes), e.DetailsDigest, salt)
 			default:
 				x.log.Warn("audit index: entry without payload or prune manifest", "entry", idx)
-				_, err = ins.ExecContext(ctx, int64(idx), c[:], StatusMissing, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
+				_, err = ins.ExecContext(ctx, int64(idx), c[:], StatusMissing, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
 			}
 			if err != nil {
 				return res, fmt.Errorf("audit index: entry %d: %w", idx, err)
@@ -329,26 +336,26 @@ func (x *Index) reconcile(ctx context.Context, cp *log.Checkpoint) (ReconcileRes
 
 // eventFor finds the payload of commitment c: scanned in this run, or
 // located by the index and read from its segment.
-func (x *Index) eventFor(ctx context.Context, tx *sql.Tx, fresh map[[32]byte]scannedPayload, c [32]byte) (*Event, error) {
+func (x *Index) eventFor(ctx context.Context, tx *sql.Tx, fresh map[[32]byte]scannedPayload, c [32]byte) ([]byte, *Event, error) {
 	if p, ok := fresh[c]; ok {
-		return p.event, nil
+		return p.salt, p.event, nil
 	}
 	var loc Location
 	err := tx.QueryRowContext(ctx, `SELECT segment, off, len FROM audit_payload WHERE commitment = ?`, c[:]).Scan(&loc.Segment, &loc.Offset, &loc.Len)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("audit index: %w", err)
+		return nil, nil, fmt.Errorf("audit index: %w", err)
 	}
-	_, e, err := ReadPayloadAt(x.dir, loc, c)
+	salt, e, err := ReadPayloadAt(x.dir, loc, c)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("audit index: payload %x: %w", c, err)
+		return nil, nil, fmt.Errorf("audit index: payload %x: %w", c, err)
 	}
-	return e, nil
+	return salt, e, nil
 }
 
 func (x *Index) scanPayloads(ctx context.Context, tx *sql.Tx, fresh map[[32]byte]scannedPayload, res *ReconcileResult) error {
@@ -374,7 +381,7 @@ func (x *Index) scanPayloads(ctx context.Context, tx *sql.Tx, fresh map[[32]byte
 				if err != nil {
 					return fmt.Errorf("record at %d: %w", loc.Offset, err)
 				}
-				fresh[cm] = scannedPayload{loc, e}
+				fresh[cm] = scannedPayload{loc, append([]byte{}, data[:saltLen]...), e}
 				res.Payloads++
 				_, err = ins.ExecContext(ctx, cm[:], loc.Segment, loc.Offset, int64(loc.Len))
 				return err
@@ -419,7 +426,7 @@ func (x *Index) applyPrunes(ctx context.Context, tx *sql.Tx, res *ReconcileResul
 	}
 	for _, name := range gone {
 		r, err := tx.ExecContext(ctx, `UPDATE audit_entry SET status = ?, actor = NULL, time_ns = NULL, operation = NULL, object_id = NULL,
-			object_kind = NULL, result = NULL, reason = NULL, class = NULL, records = NULL, bytes = NULL, details_digest = NULL
+			object_kind = NULL, result = NULL, reason = NULL, class = NULL, records = NULL, bytes = NULL, details_digest = NULL, salt = NULL
 			WHERE commitment IN (SELECT commitment FROM audit_payload WHERE segment = ?)`, StatusPruned, name)
 		if err != nil {
 			return fmt.Errorf("audit index: %w", err)
@@ -597,7 +604,7 @@ func (x *Index) Check(ctx context.Context) (rebuilt bool, err error) {
 }
 
 func (x *Index) checkRows(ctx context.Context, size uint64, rangeb []byte) (string, error) {
-	rows, err := x.db.QueryContext(ctx, `SELECT idx, commitment FROM audit_entry ORDER BY idx`)
+	rows, err := x.db.QueryContext(ctx, `SELECT idx, commitment, status, actor, time_ns, operation, object_id, object_kind, result, reason, class, records, bytes, details_digest, salt FROM audit_entry ORDER BY idx`)
 	if err != nil {
 		return "", fmt.Errorf("audit index: %w", err)
 	}
@@ -607,12 +614,32 @@ func (x *Index) checkRows(ctx context.Context, size uint64, rangeb []byte) (stri
 	var n uint64
 	for rows.Next() {
 		var idx int64
-		var c []byte
-		if err := rows.Scan(&idx, &c); err != nil {
+		var c, salt []byte
+		var status string
+		var actor, op, oid, kind, result, reason, class, digest sql.NullString
+		var tns, records, nbytes sql.NullInt64
+		if err := rows.Scan(&idx, &c, &status, &actor, &tns, &op, &oid, &kind, &result, &reason, &class, &records, &nbytes, &digest, &salt); err != nil {
 			return "", fmt.Errorf("audit index: %w", err)
 		}
 		if uint64(idx) != n || len(c) != 32 {
 			return fmt.Sprintf("row %d out of sequence or malformed", idx), nil
+		}
+		switch status {
+		case StatusPresent:
+			// The row's fields and salt must reproduce the commitment in the log.
+			e := &Event{Actor: actor.String, Time: time.Unix(0, tns.Int64).UTC(), Operation: Operation(op.String),
+				ObjectID: oid.String, ObjectKind: ObjectKind(kind.String), Result: Result(result.String), Reason: reason.String,
+				Class: Class(class.String), Records: uint64(records.Int64), Bytes: uint64(nbytes.Int64), DetailsDigest: digest.String}
+			canon, err := e.Canonical()
+			if err != nil || len(salt) != saltLen || Commit(salt, canon) != [32]byte(c) {
+				return fmt.Sprintf("row %d does not reproduce its commitment", idx), nil
+			}
+		case StatusPruned, StatusMissing:
+			if actor.Valid || oid.Valid || salt != nil {
+				return fmt.Sprintf("row %d keeps fields of a %s payload", idx, status), nil
+			}
+		default:
+			return fmt.Sprintf("row %d has status %q", idx, status), nil
 		}
 		lh := leafHash([32]byte(c))
 		if err := cr.Append(lh[:], nil); err != nil {

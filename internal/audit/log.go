@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -171,6 +172,21 @@ func Open(dir string, opts Options) (l *Log, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("audit: %s: %w", pubFile, err)
 	}
+	// Before tessera trusts its private tree state, check it against the
+	// signed checkpoint and the tiles, and bring the index up to date (which
+	// refuses a checkpoint older than one already indexed).
+	if err := checkTreeState(context.Background(), dir, verifier); err != nil {
+		return nil, fmt.Errorf("audit: refusing to open: %w", err)
+	}
+	idx, err := openIndexChecked(context.Background(), dir, opts.Logger)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			idx.Close()
+		}
+	}()
 	ctx, cancel := context.WithCancel(context.Background())
 	driver, err := posix.New(ctx, posix.Config{Path: filepath.Join(dir, logDir), HTTPClient: &http.Client{Timeout: opts.WitnessTimeout}})
 	if err != nil {
@@ -201,17 +217,6 @@ func Open(dir string, opts Options) (l *Log, err error) {
 		cancel()
 		return nil, err
 	}
-	idx, err := OpenIndex(dir, opts.Logger)
-	if err == nil {
-		// On start the index is checked row by row against the log and brought
-		// up to the latest checkpoint, so it cannot have drifted silently.
-		if _, err = idx.Check(ctx); err == nil {
-			_, err = idx.Reconcile(ctx)
-		}
-		if err != nil {
-			idx.Close()
-		}
-	}
 	if err != nil {
 		pw.close()
 		shutdown(ctx)
@@ -231,7 +236,45 @@ func Open(dir string, opts Options) (l *Log, err error) {
 	} else {
 		close(l.stampDone)
 	}
+	if err := l.finishPrunes(ctx); err != nil {
+		l.Close(context.Background())
+		return nil, err
+	}
 	return l, nil
+}
+
+// openIndexChecked opens the index, checks it row by row against the log and
+// brings it up to the latest checkpoint. An index that cannot be read (a
+// corrupt file) is moved aside and rebuilt: it is derived data. A rollback
+// of the log is an error.
+func openIndexChecked(ctx context.Context, dir string, logger *slog.Logger) (*Index, error) {
+	try := func() (*Index, error) {
+		x, err := OpenIndex(dir, logger)
+		if err != nil {
+			return nil, err
+		}
+		if _, err = x.Check(ctx); err == nil {
+			_, err = x.Reconcile(ctx)
+		}
+		if err != nil {
+			x.Close()
+			return nil, err
+		}
+		return x, nil
+	}
+	x, err := try()
+	if err == nil || errors.Is(err, ErrRollback) || ctx.Err() != nil {
+		return x, err
+	}
+	aside := filepath.Join(dir, fmt.Sprintf("%s.unreadable-%d", indexFile, time.Now().UnixNano()))
+	logger.Warn("audit: index unreadable; moving it aside and rebuilding", "error", err, "moved_to", aside)
+	if rerr := os.Rename(filepath.Join(dir, indexFile), aside); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+		return nil, fmt.Errorf("audit: index: %w (and moving it aside: %v)", err, rerr)
+	}
+	for _, sfx := range []string{"-wal", "-shm"} {
+		os.Rename(filepath.Join(dir, indexFile+sfx), aside+sfx)
+	}
+	return try()
 }
 
 // tail keeps the query index following the log.

@@ -117,6 +117,9 @@ func (l *Log) Prune(ctx context.Context, actor string, policy RetentionPolicy, n
 }
 
 func (l *Log) pruneSegment(ctx context.Context, actor string, c Class, name string, months int, now time.Time) (Pruned, error) {
+	if err := identifier("actor", actor, MaxActorLen); err != nil || !strings.HasPrefix(actor, "did:") {
+		return Pruned{}, fmt.Errorf("audit: prune: actor %q is not a DID", actor)
+	}
 	root := filepath.Join(l.dir, payloadDir)
 	segPath := filepath.Join(root, filepath.FromSlash(name))
 	l.payloads.seal(name)
@@ -141,8 +144,8 @@ func (l *Log) pruneSegment(ctx context.Context, actor string, c Class, name stri
 		return Pruned{}, fmt.Errorf("audit: prune: %w", err)
 	}
 	sum := sha256.Sum256(list)
-	text := fmt.Sprintf("%s\nsegment %s\nrecords %d\ncommitments sha256:%x\nretention-months %d\npruned-at %s\n",
-		manifestHeader, name, len(commits), sum, months, now.UTC().Format(time.RFC3339))
+	text := fmt.Sprintf("%s\nsegment %s\nrecords %d\ncommitments sha256:%x\nretention-months %d\npruned-at %s\nactor %s\n",
+		manifestHeader, name, len(commits), sum, months, now.UTC().Format(time.RFC3339), actor)
 	signed, err := note.Sign(&note.Note{Text: text}, l.signer)
 	if err != nil {
 		return Pruned{}, fmt.Errorf("audit: prune: sign manifest: %w", err)
@@ -199,6 +202,9 @@ func loadPruneManifests(dir string, v note.Verifier) (map[[32]byte]bool, int, er
 		if err != nil {
 			return fail(fmt.Errorf("not signed with the log key: %w", err))
 		}
+		if err := strictNote(b, v); err != nil {
+			return fail(err)
+		}
 		f, err := parseManifest(m.Text)
 		if err != nil {
 			return fail(err)
@@ -235,10 +241,83 @@ func parseManifest(text string) (map[string]string, error) {
 		}
 		f[k] = v
 	}
-	for _, k := range []string{"segment", "records", "commitments", "retention-months", "pruned-at"} {
+	for _, k := range []string{"segment", "records", "commitments", "retention-months", "pruned-at", "actor"} {
 		if f[k] == "" {
 			return nil, fmt.Errorf("manifest lacks %q", k)
 		}
 	}
 	return f, nil
+}
+
+// finishPrunes completes prunes interrupted by a crash: a segment whose
+// signed manifest exists was decided; its audit event is appended if the log
+// lacks it, then the segment is removed.
+func (l *Log) finishPrunes(ctx context.Context) error {
+	pdir := filepath.Join(l.dir, payloadDir, prunedDir)
+	ents, err := os.ReadDir(pdir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("audit: prune recovery: %w", err)
+	}
+	for _, e := range ents {
+		base, ok := strings.CutSuffix(e.Name(), ".prune")
+		if !ok {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(pdir, e.Name()))
+		if err != nil {
+			return fmt.Errorf("audit: prune recovery: %w", err)
+		}
+		m, err := note.Open(b, note.VerifierList(l.verifier))
+		if err != nil {
+			return fmt.Errorf("audit: prune recovery: %s: %w", e.Name(), err)
+		}
+		f, err := parseManifest(m.Text)
+		if err != nil {
+			return fmt.Errorf("audit: prune recovery: %s: %w", e.Name(), err)
+		}
+		name := f["segment"]
+		if strings.ReplaceAll(strings.TrimSuffix(name, segSuffix), "/", "-") != base {
+			return fmt.Errorf("audit: prune recovery: %s names segment %s", e.Name(), name)
+		}
+		segPath := filepath.Join(l.dir, payloadDir, filepath.FromSlash(name))
+		if _, err := os.Stat(segPath); errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		// Seal first: the recovery event's own payload must not go into the
+		// segment about to be removed.
+		l.payloads.seal(name)
+		ms := sha256.Sum256(b)
+		digest := "sha256:" + hex.EncodeToString(ms[:])
+		hits, err := l.index.Query(ctx, Query{ObjectID: "urn:xborder:audit-segment:" + name, Operation: OpAdminChange, Limit: 100})
+		if err != nil {
+			return err
+		}
+		recorded := false
+		for _, h := range hits {
+			recorded = recorded || (h.Event != nil && h.Event.DetailsDigest == digest)
+		}
+		if !recorded {
+			// Integrated entries not yet checkpointed are not in the index; a
+			// duplicate record of the same prune is harmless, a missing one is not.
+			n, _ := strconv.ParseUint(f["records"], 10, 64)
+			at, _ := time.Parse(time.RFC3339, f["pruned-at"])
+			if _, err := l.Append(ctx, &Event{
+				Actor: f["actor"], Time: at, Operation: OpAdminChange, ObjectID: "urn:xborder:audit-segment:" + name,
+				ObjectKind: KindAuditLog, Result: ResultSuccess, Reason: "retention_prune_recovered", DetailsDigest: digest, Records: n,
+			}); err != nil {
+				return fmt.Errorf("audit: prune recovery: recording %s: %w", name, err)
+			}
+		}
+		if err := os.Remove(segPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("audit: prune recovery: %w", err)
+		}
+		if err := syncDir(filepath.Dir(segPath)); err != nil {
+			return fmt.Errorf("audit: prune recovery: %w", err)
+		}
+		l.opts.Logger.Warn("audit: finished a prune interrupted by a crash", "segment", name, "recorded_now", !recorded)
+	}
+	return nil
 }

@@ -139,6 +139,10 @@ func (w *segmentWriter) recover(c Class) error {
 		return nil
 	}
 	last := names[len(names)-1]
+	if _, err := os.Stat(filepath.Join(w.root, prunedDir, strings.ReplaceAll(strings.TrimSuffix(last, segSuffix), "/", "-")+".prune")); err == nil {
+		// Being pruned (a prune interrupted by a crash): never append to it.
+		return nil
+	}
 	day, seq, ok := parseSegName(last)
 	if !ok {
 		return fmt.Errorf("audit: payload segment %s: unexpected name", last)

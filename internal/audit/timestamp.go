@@ -1,9 +1,11 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,7 +17,10 @@ import (
 	"time"
 
 	"github.com/transparency-dev/formats/log"
+	"github.com/transparency-dev/merkle/proof"
+	"github.com/transparency-dev/merkle/rfc6962"
 	"github.com/xborder/xborder/internal/atomicfile"
+	"github.com/xborder/xborder/internal/tsa"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -124,6 +129,9 @@ func readStamp(dir, rel string, v note.Verifier) (*CheckpointStamp, *log.Checkpo
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, nil, fmt.Errorf("malformed timestamp file: %w", err)
 	}
+	if again, _ := json.Marshal(s); !bytes.Equal(again, b) {
+		return nil, nil, errors.New("timestamp file is not in canonical form")
+	}
 	cp, _, _, err := log.ParseCheckpoint(s.Checkpoint, v.Name(), v)
 	if err != nil {
 		return nil, nil, fmt.Errorf("timestamped checkpoint: %w", err)
@@ -135,4 +143,57 @@ func readStamp(dir, rel string, v note.Verifier) (*CheckpointStamp, *log.Checkpo
 		return nil, nil, errors.New("no token")
 	}
 	return &s, cp, nil
+}
+
+// checkTimestamps checks every stored timestamp: its checkpoint is signed by
+// the log and named by its size, consistent with the latest checkpoint (by a
+// proof from the stored tiles), and its token's message imprint is the
+// checkpoint's SHA-256 — with the signature checked too when the local TSA's
+// root certificate is in dir/tsa/root.crt.
+func checkTimestamps(ctx context.Context, dir string, v note.Verifier, size uint64, root []byte) error {
+	files, err := timestampFiles(dir)
+	if err != nil {
+		return &VerifyError{Entry: -1, What: "timestamp", File: timestampDir, Err: err}
+	}
+	var roots *x509.CertPool
+	if b, err := os.ReadFile(filepath.Join(dir, "tsa", "root.crt")); err == nil {
+		roots = x509.NewCertPool()
+		roots.AppendCertsFromPEM(b)
+	}
+	for _, f := range files {
+		fail := func(err error) error { return &VerifyError{Entry: -1, What: "timestamp", File: f, Err: err} }
+		s, scp, err := readStamp(dir, f, v)
+		if err != nil {
+			return fail(err)
+		}
+		if err := strictNote(s.Checkpoint, v); err != nil {
+			return fail(err)
+		}
+		if scp.Size > size {
+			return fail(fmt.Errorf("timestamped checkpoint of size %d is beyond the latest checkpoint (%d)", scp.Size, size))
+		}
+		p, err := ConsistencyProof(ctx, dir, scp.Size, size)
+		if err == nil {
+			err = proof.VerifyConsistency(rfc6962.DefaultHasher, scp.Size, size, p, scp.Hash, root)
+		}
+		if err != nil {
+			return fail(fmt.Errorf("timestamped checkpoint is not consistent with the latest: %v", err))
+		}
+		d := sha256.Sum256(s.Checkpoint)
+		pool := roots
+		if pool == nil {
+			// No trusted root here: check the token's integrity against the
+			// certificates it carries (who issued it is for the auditor's roots).
+			certs, err := tsa.Certificates(s.Token)
+			if err != nil || len(certs) == 0 {
+				return fail(fmt.Errorf("token carries no certificates to check it with: %v", err))
+			}
+			pool = x509.NewCertPool()
+			pool.AddCert(certs[len(certs)-1])
+		}
+		if _, err := tsa.Verify(s.Token, d[:], crypto.SHA256, pool); err != nil {
+			return fail(err)
+		}
+	}
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -59,6 +60,12 @@ type Report struct {
 	Pruned     uint64 // entries whose payload was pruned under a signed prune manifest
 	Segments   int    // payload segments read
 	Manifests  int    // prune manifests checked
+	// StaleTiles lists partial tiles and bundles left from smaller tree sizes
+	// that differ from the leaves. A crash in the middle of integration leaves
+	// such files for sizes no checkpoint ever named (tessera overwrites or
+	// garbage-collects them), so they are reported, not failures: a client
+	// that fetched one would fail its own proof check.
+	StaleTiles []string
 	// Orphans counts payload records no entry of the checkpoint refers to:
 	// appends interrupted by a crash before integration, or entries integrated
 	// after the checkpoint. They are reported, not failures.
@@ -68,11 +75,11 @@ type Report struct {
 // VerifyDir verifies dir using the verifier key stored in dir/log.pub.
 // A verifier that trusts the node's key from elsewhere should call Verify.
 func VerifyDir(ctx context.Context, dir string) (*Report, error) {
-	b, err := os.ReadFile(filepath.Join(dir, pubFile))
+	vkey, _, err := readVerifierKey(dir)
 	if err != nil {
-		return nil, &VerifyError{Entry: -1, What: "key", File: pubFile, Err: err}
+		return nil, err
 	}
-	return Verify(ctx, dir, strings.TrimSpace(string(b)))
+	return Verify(ctx, dir, vkey)
 }
 
 // Verify checks the data directory against the note verifier key vkey, in
@@ -105,7 +112,13 @@ func Verify(ctx context.Context, dir, vkey string) (*Report, error) {
 	if err != nil {
 		return nil, &VerifyError{Entry: -1, What: "checkpoint", File: cpFile, Err: err}
 	}
+	if err := strictNote(raw, v); err != nil {
+		return nil, &VerifyError{Entry: -1, What: "checkpoint", File: cpFile, Err: err}
+	}
 	rep := &Report{Origin: cp.Origin, Size: cp.Size, Root: cp.Hash, Checkpoint: raw}
+	if err := checkKeyPair(dir); err != nil {
+		return nil, err
+	}
 
 	// Payload records and prune manifests are read concurrently with the tree.
 	type payloadResult struct {
@@ -125,7 +138,14 @@ func Verify(ctx context.Context, dir, vkey string) (*Report, error) {
 	}
 	rep.Manifests = manifests
 
-	leaves, err := verifyTree(ctx, dir, cp.Size, cp.Hash)
+	leaves, stale, err := verifyTree(ctx, dir, cp.Size, cp.Hash)
+	rep.StaleTiles = stale
+	if err == nil {
+		// These build proofs from the tiles just verified.
+		if err = checkTreeState(ctx, dir, v); err == nil {
+			err = checkTimestamps(ctx, dir, v, cp.Size, cp.Hash)
+		}
+	}
 	pr := <-pch
 	if err != nil {
 		return nil, err
@@ -164,16 +184,16 @@ func Verify(ctx context.Context, dir, vkey string) (*Report, error) {
 
 // verifyTree checks bundles, tiles, root and sampled inclusion proofs, and
 // returns the leaf data (commitments) of entries [0, size).
-func verifyTree(ctx context.Context, dir string, size uint64, root []byte) ([][32]byte, error) {
+func verifyTree(ctx context.Context, dir string, size uint64, root []byte) (_ [][32]byte, stale []string, _ error) {
 	if size == 0 {
 		if e := sha256.Sum256(nil); !bytes.Equal(root, e[:]) {
-			return nil, &VerifyError{Entry: -1, What: "root", Err: errors.New("empty tree with a non-empty root")}
+			return nil, nil, &VerifyError{Entry: -1, What: "root", Err: errors.New("empty tree with a non-empty root")}
 		}
-		return nil, nil
+		return nil, nil, nil
 	}
 	leaves, err := readLeaves(dir, 0, size, size)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	hashes := make([][32]byte, len(leaves))
 	for i := range leaves {
@@ -185,12 +205,12 @@ func verifyTree(ctx context.Context, dir string, size uint64, root []byte) ([][3
 	cr := rf.NewEmptyRange(0)
 	for i := range hashes {
 		if err := cr.Append(hashes[i][:], nil); err != nil {
-			return nil, &VerifyError{Entry: int64(i), What: "root", Err: err}
+			return nil, nil, &VerifyError{Entry: int64(i), What: "root", Err: err}
 		}
 	}
 	got, err := cr.GetRootHash(nil)
 	if err != nil {
-		return nil, &VerifyError{Entry: -1, What: "root", Err: err}
+		return nil, nil, &VerifyError{Entry: -1, What: "root", Err: err}
 	}
 	rootOK := bytes.Equal(got, root)
 
@@ -210,23 +230,47 @@ func verifyTree(ctx context.Context, dir string, size uint64, root []byte) ([][3
 			b, err := os.ReadFile(filepath.Join(dir, tileFile))
 			first := int64(lo) << (8 * L) // first leaf under the tile's first node
 			if err != nil {
-				return nil, &VerifyError{Entry: first, What: "tile", File: tileFile, Err: err}
+				return nil, nil, &VerifyError{Entry: first, What: "tile", File: tileFile, Err: err}
 			}
 			if uint64(len(b)) != (hi-lo)*32 {
-				return nil, &VerifyError{Entry: first, What: "tile", File: tileFile, Err: fmt.Errorf("%d bytes, want %d", len(b), (hi-lo)*32)}
+				return nil, nil, &VerifyError{Entry: first, What: "tile", File: tileFile, Err: fmt.Errorf("%d bytes, want %d", len(b), (hi-lo)*32)}
 			}
 			for j := lo; j < hi; j++ {
 				if !bytes.Equal(b[(j-lo)*32:(j-lo+1)*32], level[j][:]) {
 					node := int64(j) << (8 * L)
 					if L == 0 && !rootOK {
 						// The bundle disagrees with the tiles and the bundles do not give the signed root: the bundle was changed.
-						return nil, &VerifyError{Entry: node, What: "leaf", File: filepath.Join(logDir, layout.EntriesPath(j/layout.EntryBundleWidth, layout.PartialTileSize(0, j/layout.EntryBundleWidth, size))),
+						return nil, nil, &VerifyError{Entry: node, What: "leaf", File: filepath.Join(logDir, layout.EntriesPath(j/layout.EntryBundleWidth, layout.PartialTileSize(0, j/layout.EntryBundleWidth, size))),
 							Err: fmt.Errorf("leaf differs from the level-0 tile and the tree root %x != checkpoint root %x", got, root)}
 					}
-					return nil, &VerifyError{Entry: node, What: "tile", File: tileFile,
+					return nil, nil, &VerifyError{Entry: node, What: "tile", File: tileFile,
 						Err: fmt.Errorf("hash %d of the level-%d tile differs from the one recomputed from the leaves", j-lo, L)}
 				}
 			}
+		}
+		stale = append(stale, checkStalePartials(dir, func(t uint64) string { return layout.TilePath(L, t, 0) }, nTiles, func(t, w uint64) ([]byte, bool) {
+			if t*layout.TileWidth+w > uint64(len(level)) {
+				return nil, false
+			}
+			out := make([]byte, 0, 32*w)
+			for _, h := range level[t*layout.TileWidth : t*layout.TileWidth+w] {
+				out = append(out, h[:]...)
+			}
+			return out, true
+		})...)
+		if L == 0 {
+			nb := (size + layout.EntryBundleWidth - 1) / layout.EntryBundleWidth
+			stale = append(stale, checkStalePartials(dir, func(t uint64) string { return layout.EntriesPath(t, 0) }, nb, func(t, w uint64) ([]byte, bool) {
+				if t*layout.EntryBundleWidth+w > uint64(len(leaves)) {
+					return nil, false
+				}
+				out := make([]byte, 0, 34*w)
+				for _, c := range leaves[t*layout.EntryBundleWidth : t*layout.EntryBundleWidth+w] {
+					out = append(out, 0, 32)
+					out = append(out, c[:]...)
+				}
+				return out, true
+			})...)
 		}
 		// Next level: roots of complete groups of 256.
 		next := make([][32]byte, 0, len(level)/layout.TileWidth)
@@ -236,7 +280,7 @@ func verifyTree(ctx context.Context, dir string, size uint64, root []byte) ([][3
 		level = next
 	}
 	if !rootOK {
-		return nil, &VerifyError{Entry: -1, What: "root", File: filepath.Join(logDir, layout.CheckpointPath),
+		return nil, nil, &VerifyError{Entry: -1, What: "root", File: filepath.Join(logDir, layout.CheckpointPath),
 			Err: fmt.Errorf("recomputed root %x != checkpoint root %x", got, root)}
 	}
 
@@ -244,7 +288,7 @@ func verifyTree(ctx context.Context, dir string, size uint64, root []byte) ([][3
 	f := client.FileFetcher{Root: filepath.Join(dir, logDir)}
 	pb, err := client.NewProofBuilder(ctx, size, f.ReadTile)
 	if err != nil {
-		return nil, &VerifyError{Entry: -1, What: "tile", File: filepath.Join(logDir, "tile"), Err: err}
+		return nil, nil, &VerifyError{Entry: -1, What: "tile", File: filepath.Join(logDir, "tile"), Err: err}
 	}
 	for _, idx := range sampleIndices(size, 64) {
 		p, err := pb.InclusionProof(ctx, idx)
@@ -252,11 +296,11 @@ func verifyTree(ctx context.Context, dir string, size uint64, root []byte) ([][3
 			err = proof.VerifyInclusion(rfc6962.DefaultHasher, idx, size, hashes[idx][:], p, root)
 		}
 		if err != nil {
-			return nil, &VerifyError{Entry: int64(idx), What: "inclusion", File: filepath.Join(logDir, "tile"),
+			return nil, nil, &VerifyError{Entry: int64(idx), What: "inclusion", File: filepath.Join(logDir, "tile"),
 				Err: fmt.Errorf("stored tiles do not prove the entry against the checkpoint root: %v", err)}
 		}
 	}
-	return leaves, nil
+	return leaves, stale, nil
 }
 
 // readLeaves returns the leaf data (32-byte commitments) of entries
@@ -300,6 +344,39 @@ func readLeaves(dir string, from, to, size uint64) ([][32]byte, error) {
 		}
 	}
 	return leaves, nil
+}
+
+// checkStalePartials returns the partial tiles (or bundles) left from
+// smaller trees — tile/…/NNN.p/W, which clients of older checkpoints fetch —
+// that are not the first W hashes (entries) of what the leaves give. expect
+// returns false when the tree has fewer than W entries there (a file from a
+// tree larger than the checkpoint: integrated, not yet published).
+func checkStalePartials(dir string, path func(t uint64) string, n uint64, expect func(t, w uint64) ([]byte, bool)) []string {
+	var out []string
+	for t := uint64(0); t < n; t++ {
+		pdir := path(t) + ".p"
+		ents, err := os.ReadDir(filepath.Join(dir, logDir, pdir))
+		if err != nil {
+			continue // none (the usual case once tessera's GC has run)
+		}
+		for _, e := range ents {
+			w, err := strconv.ParseUint(e.Name(), 10, 64)
+			if err != nil || w == 0 || w >= layout.TileWidth {
+				// Not a partial tile: tessera's temporary files (the target's name
+				// followed by random digits) left by a crash; no client reads them.
+				continue
+			}
+			want, ok := expect(t, w)
+			if !ok {
+				continue
+			}
+			rel := filepath.Join(logDir, pdir, e.Name())
+			if b, err := os.ReadFile(filepath.Join(dir, rel)); err != nil || !bytes.Equal(b, want) {
+				out = append(out, rel)
+			}
+		}
+	}
+	return out
 }
 
 func leafHash(c [32]byte) [32]byte {

@@ -447,3 +447,22 @@ func checkTSAName(tsa asn1.RawValue, ee *x509.Certificate) error {
 	}
 	return nil
 }
+
+// Certificates returns the certificates a token carries (none when it was
+// requested without certReq). Trusting them is the caller's decision: with
+// the last one as the only root, Verify checks the token's integrity but
+// not who issued it.
+func Certificates(token []byte) ([]*x509.Certificate, error) {
+	sd, _, err := parseToken(token)
+	if err != nil {
+		return nil, err
+	}
+	if len(sd.Certificates.Bytes) == 0 {
+		return nil, nil
+	}
+	certs, err := x509.ParseCertificates(sd.Certificates.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("%w: certificates: %w", ErrMalformed, err)
+	}
+	return certs, nil
+}
