@@ -119,7 +119,7 @@ timestamps them. See docs/audit.md.
 Exit codes: 0 success; 1 a check failed or the environment failed; 2 bad input.`,
 	}
 	cmd.AddCommand(newAuditInitCmd(e), newAuditAppendCmd(e), newAuditVerifyCmd(e), newAuditQueryCmd(e),
-		newAuditProofCmd(e), newAuditPackCmd(e), newAuditPruneCmd(e), newAuditWitnessCmd(e))
+		newAuditProofCmd(e), newAuditPackCmd(e), newAuditPruneCmd(e), newAuditWitnessCmd(e), newAuditServeCmd(e))
 	return cmd
 }
 
@@ -489,7 +489,7 @@ from tree size OLD to NEW (default: the latest checkpoint), one base64 hash per 
 				if _, err := x.Reconcile(cmd.Context()); err != nil {
 					return failure(err)
 				}
-				if loc, ok, err := x.Locate(cmd.Context(), c); err != nil {
+				if loc, ok, err := x.Locate(cmd.Context(), uint64(index)); err != nil {
 					return failure(err)
 				} else if ok {
 					salt, ev, err := audit.ReadPayloadAt(d, loc, c)
@@ -730,4 +730,44 @@ in DATA_DIR/audit/witnesses.policy and publishes only checkpoints k of them cosi
 	serve.Flags().StringArrayVar(&logs, "log", nil, "verifier key of a log to witness (repeatable)")
 	cmd.AddCommand(initCmd, serve)
 	return cmd
+}
+
+func newAuditServeCmd(e *env) *cobra.Command {
+	var dir, listen string
+	c := &cobra.Command{
+		Use:   "serve [--listen 127.0.0.1:7381]",
+		Short: "Serve the ledger's read API: tlog-tiles (checkpoint, tiles, bundles) and proofs",
+		Long: `Serves DATA_DIR/audit read-only over HTTP, the way C2SP tlog-tiles clients expect:
+GET /checkpoint, /tile/<L>/<N>[.p/<W>], /tile/entries/<N>[.p/<W>], and proofs built from the
+tiles: GET /proof/inclusion?index=N (a tlog-proof) and /proof/consistency?old=M[&new=N].
+Entries are salted commitments, so nothing about the events is disclosed. It only reads files,
+so it can run beside the process that appends.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			d := auditDir(e, dir)
+			h, err := audit.Handler(d)
+			if err != nil {
+				return badInput(fmt.Errorf("no audit ledger at %s: %w", d, err), "run 'xborder audit init' first")
+			}
+			ln, err := net.Listen("tcp", listen)
+			if err != nil {
+				return failure(err)
+			}
+			srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 60 * time.Second}
+			fmt.Fprintf(e.stderr, "xborder: audit read API on http://%s/checkpoint\n", ln.Addr())
+			go func() {
+				<-cmd.Context().Done()
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				srv.Shutdown(ctx)
+			}()
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return failure(err)
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&dir, "data-dir", "", "data directory (default $XBORDER_DATA_DIR or ~/.xborder)")
+	c.Flags().StringVar(&listen, "listen", "127.0.0.1:7381", "address to listen on")
+	return c
 }

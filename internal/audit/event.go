@@ -29,11 +29,10 @@
 package audit
 
 import (
-	"bytes"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -220,38 +219,51 @@ func (e *Event) Validate() error {
 	return nil
 }
 
-// canonicalEvent fixes field order (sorted by key) for the canonical form.
-type canonicalEvent struct {
-	Actor         string `json:"actor"`
-	Bytes         uint64 `json:"bytes"`
-	Class         string `json:"class"`
-	DetailsDigest string `json:"details_digest"`
-	ObjectID      string `json:"object_id"`
-	ObjectKind    string `json:"object_kind"`
-	Operation     string `json:"operation"`
-	Reason        string `json:"reason"`
-	Records       uint64 `json:"records"`
-	Result        string `json:"result"`
-	Time          string `json:"time"`
-}
-
-// Canonical validates e and returns its canonical JSON encoding.
+// Canonical validates e and returns its canonical JSON encoding. It writes
+// the fixed layout directly (FuzzCanonical checks it against encoding/json).
 func (e *Event) Canonical() ([]byte, error) {
 	if err := e.Validate(); err != nil {
 		return nil, err
 	}
-	c := canonicalEvent{
-		Actor: e.Actor, Bytes: e.Bytes, Class: string(e.EffectiveClass()), DetailsDigest: e.DetailsDigest, ObjectID: e.ObjectID,
-		ObjectKind: string(e.ObjectKind), Operation: string(e.Operation), Reason: e.Reason, Records: e.Records,
-		Result: string(e.Result), Time: e.Time.UTC().Format(time.RFC3339Nano),
+	b := make([]byte, 0, 320+len(e.Actor)+len(e.ObjectID))
+	b = append(b, `{"actor":`...)
+	b = appendCanonString(b, e.Actor)
+	b = append(b, `,"bytes":`...)
+	b = strconv.AppendUint(b, e.Bytes, 10)
+	b = append(b, `,"class":`...)
+	b = appendCanonString(b, string(e.EffectiveClass()))
+	b = append(b, `,"details_digest":`...)
+	b = appendCanonString(b, e.DetailsDigest)
+	b = append(b, `,"object_id":`...)
+	b = appendCanonString(b, e.ObjectID)
+	b = append(b, `,"object_kind":`...)
+	b = appendCanonString(b, string(e.ObjectKind))
+	b = append(b, `,"operation":`...)
+	b = appendCanonString(b, string(e.Operation))
+	b = append(b, `,"reason":`...)
+	b = appendCanonString(b, e.Reason)
+	b = append(b, `,"records":`...)
+	b = strconv.AppendUint(b, e.Records, 10)
+	b = append(b, `,"result":`...)
+	b = appendCanonString(b, string(e.Result))
+	b = append(b, `,"time":"`...)
+	b = e.Time.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `"}`...)
+	return b, nil
+}
+
+// appendCanonString quotes s, which Validate has restricted to printable
+// ASCII, as encoding/json does with HTML escaping off: only " and \ escaped.
+func appendCanonString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '"' || c == '\\' {
+			b = append(b, '\\', c)
+		} else {
+			b = append(b, c)
+		}
 	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(c); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+	return append(b, '"')
 }
 
 // ParseCanonical decodes a canonical encoding, rejecting unknown fields and

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,6 +47,13 @@ const (
 	StatusMissing = "missing" // payload absent without a manifest (verify fails)
 )
 
+// indexSchemaVersion is stored in audit_meta; an index of another version
+// is dropped and rebuilt (it is derived data).
+const indexSchemaVersion = "3"
+
+// audit_payload holds only payload records scanned but not yet matched to an
+// entry of a signed checkpoint (appended after it, or orphans of a crash);
+// matched records live in their entry's row (seg, off, len).
 var indexSchema = []string{
 	`CREATE TABLE IF NOT EXISTS audit_meta (k TEXT PRIMARY KEY, v BLOB NOT NULL)`,
 	`CREATE TABLE IF NOT EXISTS audit_segment (name TEXT PRIMARY KEY, scanned INTEGER NOT NULL)`,
@@ -55,11 +63,12 @@ var indexSchema = []string{
 		commitment BLOB NOT NULL,
 		status TEXT NOT NULL,
 		actor TEXT, time_ns INTEGER, operation TEXT, object_id TEXT, object_kind TEXT,
-		result TEXT, reason TEXT, class TEXT, records INTEGER, bytes INTEGER, details_digest TEXT, salt BLOB)`,
+		result TEXT, reason TEXT, class TEXT, records INTEGER, bytes INTEGER, details_digest TEXT, salt BLOB,
+		seg TEXT, off INTEGER, len INTEGER)`,
 	`CREATE INDEX IF NOT EXISTS audit_entry_actor ON audit_entry (actor, time_ns)`,
 	`CREATE INDEX IF NOT EXISTS audit_entry_object ON audit_entry (object_id, time_ns)`,
 	`CREATE INDEX IF NOT EXISTS audit_entry_time ON audit_entry (time_ns)`,
-	`CREATE INDEX IF NOT EXISTS audit_entry_commitment ON audit_entry (commitment)`,
+	`CREATE INDEX IF NOT EXISTS audit_entry_seg ON audit_entry (seg)`,
 }
 
 // Index is the query index of an audit data directory.
@@ -69,6 +78,10 @@ type Index struct {
 	verifier note.Verifier
 	log      *slog.Logger
 	mu       sync.Mutex // one reconciliation at a time in this process
+	// pending caches the audit_payload rows written by the last successful
+	// reconciliation (payloads ahead of the checkpoint), with their events,
+	// so the next one need not read them back from the segments.
+	pending map[[32]byte]scannedPayload
 }
 
 // OpenIndex opens (creating if needed) the index of the audit data directory
@@ -113,9 +126,30 @@ func (x *Index) migrate(ctx context.Context) error {
 		return fmt.Errorf("audit index: %w", err)
 	}
 	defer tx.Rollback()
-	for _, s := range indexSchema {
-		if _, err := tx.ExecContext(ctx, s); err != nil {
+	var v []byte
+	err = tx.QueryRowContext(ctx, `SELECT v FROM audit_meta WHERE k = 'schema'`).Scan(&v)
+	if err != nil || string(v) != indexSchemaVersion {
+		// A new file, or an index of another version: (re)create it. The
+		// largest checkpoint size seen survives, to keep refusing rollbacks.
+		var maxSize []byte
+		tx.QueryRowContext(ctx, `SELECT v FROM audit_meta WHERE k = 'max_size'`).Scan(&maxSize)
+		for _, t := range []string{"audit_entry", "audit_payload", "audit_segment", "audit_meta"} {
+			if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+t); err != nil {
+				return fmt.Errorf("audit index: schema: %w", err)
+			}
+		}
+		for _, s := range indexSchema {
+			if _, err := tx.ExecContext(ctx, s); err != nil {
+				return fmt.Errorf("audit index: schema: %w", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO audit_meta (k, v) VALUES ('schema', ?)`, []byte(indexSchemaVersion)); err != nil {
 			return fmt.Errorf("audit index: schema: %w", err)
+		}
+		if maxSize != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO audit_meta (k, v) VALUES ('max_size', ?)`, maxSize); err != nil {
+				return fmt.Errorf("audit index: schema: %w", err)
+			}
 		}
 	}
 	return tx.Commit()
@@ -150,6 +184,9 @@ func (x *Index) Reconcile(ctx context.Context) (ReconcileResult, error) {
 		return ReconcileResult{}, fmt.Errorf("audit index: checkpoint: %w", err)
 	}
 	res, err := x.reconcile(ctx, cp)
+	if err != nil {
+		x.pending = nil // the transaction rolled back; the table is authoritative
+	}
 	var drift *driftError
 	if errors.As(err, &drift) {
 		x.log.Warn("audit index: disagrees with the log; rebuilding", "reason", drift.msg)
@@ -170,6 +207,7 @@ type driftError struct{ msg string }
 func (e *driftError) Error() string { return "audit index drift: " + e.msg }
 
 func (x *Index) reset(ctx context.Context) error {
+	x.pending = nil
 	tx, err := x.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("audit index: %w", err)
@@ -177,7 +215,7 @@ func (x *Index) reset(ctx context.Context) error {
 	defer tx.Rollback()
 	// The largest size seen survives a rebuild: it guards against rollback.
 	for _, s := range []string{`DELETE FROM audit_entry`, `DELETE FROM audit_payload`, `DELETE FROM audit_segment`,
-		`DELETE FROM audit_meta WHERE k <> 'max_size'`} {
+		`DELETE FROM audit_meta WHERE k NOT IN ('max_size', 'schema')`} {
 		if _, err := tx.ExecContext(ctx, s); err != nil {
 			return fmt.Errorf("audit index: reset: %w", err)
 		}
@@ -270,8 +308,8 @@ func (x *Index) reconcile(ctx context.Context, cp *log.Checkpoint) (ReconcileRes
 		if err != nil {
 			return res, fmt.Errorf("audit index: %w", err)
 		}
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO audit_entry (idx, commitment, status, actor, time_ns, operation, object_id, object_kind, result, reason, class, records, bytes, details_digest, salt)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO audit_entry (idx, commitment, status, actor, time_ns, operation, object_id, object_kind, result, reason, class, records, bytes, details_digest, salt, seg, off, len)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return res, fmt.Errorf("audit index: %w", err)
 		}
@@ -284,29 +322,51 @@ func (x *Index) reconcile(ctx context.Context, cp *log.Checkpoint) (ReconcileRes
 			}
 			// A commitment listed in a prune manifest is pruned even if its record was
 			// scanned in this round: the manifest is written before the segment goes.
-			var e *Event
-			var salt []byte
+			var p scannedPayload
+			var found bool
 			var err error
 			if !pruned[c] {
-				if salt, e, err = x.eventFor(ctx, tx, fresh, c); err != nil {
+				if p, found, err = x.payloadFor(ctx, tx, fresh, c); err != nil {
 					return res, err
 				}
 			}
 			switch {
 			case pruned[c]:
-				_, err = ins.ExecContext(ctx, int64(idx), c[:], StatusPruned, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
-			case e != nil:
+				_, err = ins.ExecContext(ctx, int64(idx), c[:], StatusPruned, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
+			case found:
+				e := p.event
 				_, err = ins.ExecContext(ctx, int64(idx), c[:], StatusPresent, e.Actor, e.Time.UnixNano(), string(e.Operation),
-					e.ObjectID, string(e.ObjectKind), string(e.Result), e.Reason, string(e.EffectiveClass()), int64(e.Records), int64(e.Bytes), e.DetailsDigest, salt)
+					e.ObjectID, string(e.ObjectKind), string(e.Result), e.Reason, string(e.EffectiveClass()), int64(e.Records), int64(e.Bytes), e.DetailsDigest, p.salt,
+					p.loc.Segment, p.loc.Offset, int64(p.loc.Len))
 			default:
 				x.log.Warn("audit index: entry without payload or prune manifest", "entry", idx)
-				_, err = ins.ExecContext(ctx, int64(idx), c[:], StatusMissing, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
+				_, err = ins.ExecContext(ctx, int64(idx), c[:], StatusMissing, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
 			}
 			if err != nil {
 				return res, fmt.Errorf("audit index: entry %d: %w", idx, err)
 			}
 			res.Added++
 		}
+	}
+	// Records not matched to an entry yet wait in audit_payload (and in memory).
+	defer func() {
+		if x.pending == nil {
+			x.pending = map[[32]byte]scannedPayload{}
+		}
+		maps.Copy(x.pending, fresh)
+	}()
+	if len(fresh) > 0 {
+		pend, err := tx.PrepareContext(ctx, `INSERT INTO audit_payload (commitment, segment, off, len) VALUES (?, ?, ?, ?) ON CONFLICT (commitment) DO NOTHING`)
+		if err != nil {
+			return res, fmt.Errorf("audit index: %w", err)
+		}
+		for c, p := range fresh {
+			if _, err := pend.ExecContext(ctx, c[:], p.loc.Segment, p.loc.Offset, int64(p.loc.Len)); err != nil {
+				pend.Close()
+				return res, fmt.Errorf("audit index: %w", err)
+			}
+		}
+		pend.Close()
 	}
 	root, err := cr.GetRootHash(nil)
 	if err != nil {
@@ -334,37 +394,44 @@ func (x *Index) reconcile(ctx context.Context, cp *log.Checkpoint) (ReconcileRes
 	return res, nil
 }
 
-// eventFor finds the payload of commitment c: scanned in this run, or
-// located by the index and read from its segment.
-func (x *Index) eventFor(ctx context.Context, tx *sql.Tx, fresh map[[32]byte]scannedPayload, c [32]byte) ([]byte, *Event, error) {
+// payloadFor finds the payload of commitment c: scanned in this run, or
+// waiting in audit_payload from an earlier run (then read from its segment).
+// A record found is consumed: it moves into the entry's row.
+func (x *Index) payloadFor(ctx context.Context, tx *sql.Tx, fresh map[[32]byte]scannedPayload, c [32]byte) (scannedPayload, bool, error) {
 	if p, ok := fresh[c]; ok {
-		return p.salt, p.event, nil
+		delete(fresh, c)
+		return p, true, nil
+	}
+	if p, ok := x.pending[c]; ok {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM audit_payload WHERE commitment = ?`, c[:]); err != nil {
+			return scannedPayload{}, false, fmt.Errorf("audit index: %w", err)
+		}
+		delete(x.pending, c)
+		return p, true, nil
 	}
 	var loc Location
 	err := tx.QueryRowContext(ctx, `SELECT segment, off, len FROM audit_payload WHERE commitment = ?`, c[:]).Scan(&loc.Segment, &loc.Offset, &loc.Len)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil, nil
+		return scannedPayload{}, false, nil
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("audit index: %w", err)
+		return scannedPayload{}, false, fmt.Errorf("audit index: %w", err)
 	}
 	salt, e, err := ReadPayloadAt(x.dir, loc, c)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil, nil
+		return scannedPayload{}, false, nil
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("audit index: payload %x: %w", c, err)
+		return scannedPayload{}, false, fmt.Errorf("audit index: payload %x: %w", c, err)
 	}
-	return salt, e, nil
+	if _, err := tx.ExecContext(ctx, `DELETE FROM audit_payload WHERE commitment = ?`, c[:]); err != nil {
+		return scannedPayload{}, false, fmt.Errorf("audit index: %w", err)
+	}
+	return scannedPayload{loc: loc, salt: salt, event: e}, true, nil
 }
 
 func (x *Index) scanPayloads(ctx context.Context, tx *sql.Tx, fresh map[[32]byte]scannedPayload, res *ReconcileResult) error {
 	root := filepath.Join(x.dir, payloadDir)
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO audit_payload (commitment, segment, off, len) VALUES (?, ?, ?, ?) ON CONFLICT (commitment) DO NOTHING`)
-	if err != nil {
-		return fmt.Errorf("audit index: %w", err)
-	}
-	defer ins.Close()
 	for c := range validClasses {
 		names, err := segmentNames(root, c)
 		if err != nil {
@@ -383,8 +450,7 @@ func (x *Index) scanPayloads(ctx context.Context, tx *sql.Tx, fresh map[[32]byte
 				}
 				fresh[cm] = scannedPayload{loc, append([]byte{}, data[:saltLen]...), e}
 				res.Payloads++
-				_, err = ins.ExecContext(ctx, cm[:], loc.Segment, loc.Offset, int64(loc.Len))
-				return err
+				return nil
 			})
 			var ce *corruptRecord
 			if err != nil && !errors.As(err, &ce) {
@@ -426,13 +492,15 @@ func (x *Index) applyPrunes(ctx context.Context, tx *sql.Tx, res *ReconcileResul
 	}
 	for _, name := range gone {
 		r, err := tx.ExecContext(ctx, `UPDATE audit_entry SET status = ?, actor = NULL, time_ns = NULL, operation = NULL, object_id = NULL,
-			object_kind = NULL, result = NULL, reason = NULL, class = NULL, records = NULL, bytes = NULL, details_digest = NULL, salt = NULL
-			WHERE commitment IN (SELECT commitment FROM audit_payload WHERE segment = ?)`, StatusPruned, name)
+			object_kind = NULL, result = NULL, reason = NULL, class = NULL, records = NULL, bytes = NULL, details_digest = NULL, salt = NULL,
+			seg = NULL, off = NULL, len = NULL
+			WHERE seg = ?`, StatusPruned, name)
 		if err != nil {
 			return fmt.Errorf("audit index: %w", err)
 		}
 		n, _ := r.RowsAffected()
 		res.Pruned += uint64(n)
+		maps.DeleteFunc(x.pending, func(_ [32]byte, p scannedPayload) bool { return p.loc.Segment == name })
 		for _, q := range []string{`DELETE FROM audit_payload WHERE segment = ?`, `DELETE FROM audit_segment WHERE name = ?`} {
 			if _, err := tx.ExecContext(ctx, q, name); err != nil {
 				return fmt.Errorf("audit index: %w", err)
@@ -557,17 +625,18 @@ func (x *Index) Query(ctx context.Context, q Query) ([]Hit, error) {
 	return out, rows.Err()
 }
 
-// Locate returns where the payload of commitment c is stored, if indexed.
-func (x *Index) Locate(ctx context.Context, c [32]byte) (Location, bool, error) {
-	var loc Location
-	err := x.db.QueryRowContext(ctx, `SELECT segment, off, len FROM audit_payload WHERE commitment = ?`, c[:]).Scan(&loc.Segment, &loc.Offset, &loc.Len)
-	if errors.Is(err, sql.ErrNoRows) {
+// Locate returns where the payload of entry index is stored, if present.
+func (x *Index) Locate(ctx context.Context, index uint64) (Location, bool, error) {
+	var seg sql.NullString
+	var off, n sql.NullInt64
+	err := x.db.QueryRowContext(ctx, `SELECT seg, off, len FROM audit_entry WHERE idx = ?`, int64(index)).Scan(&seg, &off, &n)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !seg.Valid) {
 		return Location{}, false, nil
 	}
 	if err != nil {
 		return Location{}, false, fmt.Errorf("audit index: %w", err)
 	}
-	return loc, true, nil
+	return Location{Segment: seg.String, Offset: off.Int64, Len: uint32(n.Int64)}, true, nil
 }
 
 // Check recomputes the tree root from every commitment the index holds, in

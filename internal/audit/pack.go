@@ -131,7 +131,7 @@ func BuildPack(ctx context.Context, dir, objectID string, opts PackOptions) (*Pa
 				return nil, fmt.Errorf("audit pack: %w", err)
 			}
 			tp := TlogProof{Index: h.Index, Proof: pr, Checkpoint: raw}
-			if loc, ok, err := x.Locate(ctx, h.Commitment); err != nil {
+			if loc, ok, err := x.Locate(ctx, h.Index); err != nil {
 				return nil, fmt.Errorf("audit pack: %w", err)
 			} else if ok {
 				data, err := readRecord(filepath.Join(dir, payloadDir), loc, h.Commitment)

@@ -449,7 +449,7 @@ func relCheckRound(t *testing.T, ctx context.Context, dir string, round int, ack
 	}()
 	locs := map[uint64]Location{}
 	for _, a := range roundAcks {
-		if loc, ok, err := l.Index().Locate(ctx, a.c); err == nil && ok {
+		if loc, ok, err := l.Index().Locate(ctx, a.index); err == nil && ok {
 			locs[a.index] = loc
 		}
 	}
