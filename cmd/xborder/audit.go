@@ -119,7 +119,7 @@ timestamps them. See docs/audit.md.
 Exit codes: 0 success; 1 a check failed or the environment failed; 2 bad input.`,
 	}
 	cmd.AddCommand(newAuditInitCmd(e), newAuditAppendCmd(e), newAuditVerifyCmd(e), newAuditQueryCmd(e),
-		newAuditProofCmd(e), newAuditPackCmd(e), newAuditPruneCmd(e), newAuditWitnessCmd(e), newAuditServeCmd(e))
+		newAuditProofCmd(e), newAuditPackCmd(e), newAuditPruneCmd(e), newAuditWitnessCmd(e), newAuditServeCmd(e), newAuditAlertsCmd(e))
 	return cmd
 }
 

@@ -120,3 +120,44 @@ func TestAuditBadInput(t *testing.T) {
 		t.Fatalf("bad input changed the ledger: %s", out)
 	}
 }
+
+func TestAuditAlerts(t *testing.T) {
+	dir := t.TempDir()
+	mustXB(t, dir, "audit", "init")
+	// Six denials of one actor within ten minutes: repeated_denials (5 in 10 min).
+	for i := range 6 {
+		ev := strings.NewReplacer(`"result":"success"`, `"result":"deny"`, `"reason":"within_agreement"`, `"reason":"not_permitted"`,
+			`09:00:00Z`, "09:0"+string(rune('0'+i))+":00Z").Replace(auditEventJSON)
+		mustXB(t, dir, "audit", "append", "--event", writeFile(t, t.TempDir(), "e.json", ev))
+	}
+	out := mustXB(t, dir, "audit", "alerts", "--dry-run")
+	if !strings.Contains(out, "6 events checked; 1 new alerts found (dry run") || !strings.Contains(out, "repeated_denials") {
+		t.Fatalf("dry run: %s", out)
+	}
+	if out := mustXB(t, dir, "audit", "verify"); !strings.Contains(out, ": 6 entries verified") {
+		t.Fatalf("dry run changed the ledger: %s", out)
+	}
+	out = mustXB(t, dir, "audit", "alerts")
+	if !strings.Contains(out, "1 new alerts recorded") {
+		t.Fatalf("alerts: %s", out)
+	}
+	// The alert is in the ledger, and running again raises nothing new.
+	var hits []struct {
+		Event struct {
+			Operation string `json:"operation"`
+			Reason    string `json:"reason"`
+		}
+	}
+	if err := json.Unmarshal([]byte(mustXB(t, dir, "audit", "query", "--operation", "alert", "--format", "json")), &hits); err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) != 1 || hits[0].Event.Reason != "repeated_denials" {
+		t.Fatalf("alert events: %+v", hits)
+	}
+	if out := mustXB(t, dir, "audit", "alerts"); !strings.Contains(out, "0 new alerts recorded") {
+		t.Fatalf("second run: %s", out)
+	}
+	if _, stderr, code := xb(t, dir, "audit", "alerts", "--config", writeFile(t, t.TempDir(), "c.json", `{"repeated_denials":{"threshold":-1}}`)); code != 2 || !strings.Contains(stderr, "threshold") {
+		t.Fatalf("bad config: exit %d %s", code, stderr)
+	}
+}
