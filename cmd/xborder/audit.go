@@ -124,7 +124,7 @@ Exit codes: 0 success; 1 a check failed or the environment failed; 2 bad input.`
 }
 
 func newAuditInitCmd(e *env) *cobra.Command {
-	var dir, origin string
+	var dir, origin, suiteName string
 	var localTSA bool
 	c := &cobra.Command{
 		Use:   "init",
@@ -135,10 +135,20 @@ authority in DATA_DIR/audit/tsa (see docs/audit.md for its legal caveats). Runni
 prints the existing key.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if suiteName != "intl" && suiteName != "gm" {
+				return badInput(fmt.Errorf("--suite %q: accepted: intl, gm", suiteName), "")
+			}
 			d := auditDir(e, dir)
 			vkey, err := audit.CreateKey(d, origin)
 			if err != nil {
 				return failure(err)
+			}
+			if suiteName == "gm" {
+				sk, err := audit.CreateSM2Key(d, strings.SplitN(vkey, "+", 2)[0])
+				if err != nil {
+					return failure(err)
+				}
+				fmt.Fprintf(e.stderr, "xborder: checkpoints are also signed with SM2 (GB/T 32918); SM2 verifier key:\n%s\n", sk)
 			}
 			if localTSA {
 				p := filepath.Join(d, localTSASubdir)
@@ -156,6 +166,7 @@ prints the existing key.`,
 	c.Flags().StringVar(&dir, "data-dir", "", "data directory (default $XBORDER_DATA_DIR or ~/.xborder)")
 	c.Flags().StringVar(&origin, "origin", "xborder.audit", "checkpoint origin (log name) for a new ledger, e.g. audit.example.cn/node1")
 	c.Flags().BoolVar(&localTSA, "local-tsa", false, "also create a local RFC 3161 time-stamping authority")
+	c.Flags().StringVar(&suiteName, "suite", "intl", "intl (Ed25519 checkpoints) or gm (Ed25519 and SM2 signatures on every checkpoint)")
 	return c
 }
 

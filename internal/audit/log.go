@@ -193,8 +193,21 @@ func Open(dir string, opts Options) (l *Log, err error) {
 		cancel()
 		return nil, fmt.Errorf("audit: tessera posix driver: %w", err)
 	}
+	sm2Signer, err := loadSM2Signer(dir)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	var extra []note.Signer
+	if sm2Signer != nil {
+		if sm2Signer.Name() != signer.Name() {
+			cancel()
+			return nil, fmt.Errorf("audit: %s is for %q, the log is %q", sm2PubFile, sm2Signer.Name(), signer.Name())
+		}
+		extra = append(extra, sm2Signer)
+	}
 	aopts := tessera.NewAppendOptions().
-		WithCheckpointSigner(signer).
+		WithCheckpointSigner(signer, extra...).
 		WithCheckpointInterval(opts.CheckpointInterval).
 		WithBatching(opts.BatchMaxSize, opts.BatchMaxAge).
 		WithPushback(1 << 16)

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -206,4 +207,58 @@ func FuzzParseTlogProof(f *testing.F) {
 			t.Fatalf("re-encoding changed the proof: %v", err)
 		}
 	})
+}
+
+func TestSM2Checkpoints(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	const origin = "test.xborder.example/audit"
+	if _, err := CreateKey(dir, origin); err != nil {
+		t.Fatal(err)
+	}
+	svkey, err := CreateSM2Key(dir, origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := openTest(t, dir)
+	appendN(t, l, 0, 5)
+	closeTest(t, l)
+	_, raw, err := ReadCheckpoint(dir, mustRead(t, filepath.Join(dir, pubFile)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sv, err := NewSM2Verifier(svkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := note.Open(raw, note.VerifierList(sv)); err != nil {
+		t.Fatalf("checkpoint lacks a valid SM2 signature: %v\n%s", err, raw)
+	}
+	if _, err := VerifyDir(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	// Another SM2 key for the same log: the checkpoint does not verify.
+	other := t.TempDir()
+	if _, err := CreateSM2Key(other, origin); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(other, sm2PubFile))
+	os.WriteFile(filepath.Join(dir, sm2PubFile), b, 0o644)
+	if _, err := VerifyDir(ctx, dir); err == nil || !strings.Contains(err.Error(), "SM2") {
+		t.Fatalf("foreign SM2 key: %v", err)
+	}
+	for _, bad := range []string{"", "x+1+2", svkey[:len(svkey)-4] + "AAAA", strings.Replace(svkey, "+", "+0", 1)} {
+		if _, err := NewSM2Verifier(bad); err == nil {
+			t.Errorf("accepted SM2 key %q", bad)
+		}
+	}
+}
+
+func mustRead(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(b))
 }

@@ -119,6 +119,9 @@ func Verify(ctx context.Context, dir, vkey string) (*Report, error) {
 	if err := checkKeyPair(dir); err != nil {
 		return nil, err
 	}
+	if err := checkSM2Checkpoint(dir, raw); err != nil {
+		return nil, err
+	}
 
 	// Payload records and prune manifests are read concurrently with the tree.
 	type payloadResult struct {
