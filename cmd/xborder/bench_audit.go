@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -27,7 +28,7 @@ import (
 )
 
 func newBenchAuditCmd(e *env) *cobra.Command {
-	var dur time.Duration
+	var dur, batchAge time.Duration
 	var writers, entries int
 	var dir string
 	cmd := &cobra.Command{
@@ -66,11 +67,12 @@ Files go to a temporary directory unless --dir is given.`,
 				return failure(err)
 			}
 			quietTessera(e)
-			return benchAudit(cmd.Context(), e, dir, dur, writers, entries)
+			return benchAudit(cmd.Context(), e, dir, dur, writers, entries, batchAge)
 		},
 	}
 	cmd.Flags().DurationVar(&dur, "duration", 5*time.Second, "how long to run each append loop")
-	cmd.Flags().IntVar(&writers, "writers", 512, "concurrent writers")
+	cmd.Flags().IntVar(&writers, "writers", 1024, "concurrent writers")
+	cmd.Flags().DurationVar(&batchAge, "batch-age", 0, "tessera batch max age (default: the ledger's default)")
 	cmd.Flags().IntVar(&entries, "entries", 1_000_000, "size of the ledger to verify (0 skips)")
 	cmd.Flags().StringVar(&dir, "dir", "", "directory for the files (default: a temporary one, removed after)")
 	return cmd
@@ -227,7 +229,7 @@ func rawRecord(e *audit.Event) ([]byte, error) {
 	return b, nil
 }
 
-func benchAudit(ctx context.Context, e *env, dir string, d time.Duration, writers, entries int) error {
+func benchAudit(ctx context.Context, e *env, dir string, d time.Duration, writers, entries int, batchAge time.Duration) error {
 	w := e.stdout
 	quiet := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	fmt.Fprintf(w, "durable appends, %d writers, %s per run (latency = Append call to acknowledgement)\n", writers, d)
@@ -251,14 +253,14 @@ func benchAudit(ctx context.Context, e *env, dir string, d time.Duration, writer
 	fmt.Fprintf(w, "%-44s %12.0f %10s %10s %10.2f\n", "baseline: same records, one file, group fsync", base.rate, ms(base.p50), ms(base.p99), base.cpu)
 
 	// Tessera alone: the 32-byte leaves only, same batching, no payloads, no index.
-	tl, err := benchTesseraAlone(ctx, filepath.Join(dir, "tessera"), d, writers)
+	tl, err := benchTesseraAlone(ctx, filepath.Join(dir, "tessera"), d, writers, cmp.Or(batchAge, audit.DefaultBatchMaxAge))
 	if err != nil {
 		return failure(fmt.Errorf("tessera alone: %w", err))
 	}
 	fmt.Fprintf(w, "%-44s %12.0f %10s %10s %10.2f\n", "tessera alone: leaves only, same batching", tl.rate, ms(tl.p50), ms(tl.p99), tl.cpu)
 
 	ldir := filepath.Join(dir, "ledger")
-	l, err := audit.Open(ldir, audit.Options{Origin: "bench.xborder.example/audit", Logger: quiet})
+	l, err := audit.Open(ldir, audit.Options{Origin: "bench.xborder.example/audit", Logger: quiet, BatchMaxAge: batchAge})
 	if err != nil {
 		return failure(err)
 	}
@@ -316,7 +318,7 @@ func benchAudit(ctx context.Context, e *env, dir string, d time.Duration, writer
 		return nil
 	}
 	vdir := filepath.Join(dir, "verify")
-	l, err = audit.Open(vdir, audit.Options{Origin: "bench.xborder.example/audit", Logger: quiet})
+	l, err = audit.Open(vdir, audit.Options{Origin: "bench.xborder.example/audit", Logger: quiet, BatchMaxAge: batchAge})
 	if err != nil {
 		return failure(err)
 	}
@@ -380,7 +382,7 @@ func cpuSeconds() float64 { return processCPUTime().Seconds() }
 
 // benchTesseraAlone appends random 32-byte leaves to a bare tessera POSIX log
 // with the ledger's batching: the Merkle-tree part of the ledger's cost.
-func benchTesseraAlone(ctx context.Context, dir string, d time.Duration, writers int) (appendStats, error) {
+func benchTesseraAlone(ctx context.Context, dir string, d time.Duration, writers int, batchAge time.Duration) (appendStats, error) {
 	skey, _, err := note.GenerateKey(rand.Reader, "bench.xborder.example/tessera")
 	if err != nil {
 		return appendStats{}, err
@@ -396,7 +398,7 @@ func benchTesseraAlone(ctx context.Context, dir string, d time.Duration, writers
 		return appendStats{}, err
 	}
 	app, shutdown, _, err := tessera.NewAppender(lctx, drv, tessera.NewAppendOptions().WithCheckpointSigner(signer).
-		WithCheckpointInterval(100*time.Millisecond).WithBatching(4096, 10*time.Millisecond).WithPushback(1<<16))
+		WithCheckpointInterval(100*time.Millisecond).WithBatching(audit.DefaultBatchMaxSize, batchAge).WithPushback(1<<16))
 	if err != nil {
 		return appendStats{}, err
 	}

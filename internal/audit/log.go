@@ -36,6 +36,13 @@ const (
 	saltLen    = 32
 )
 
+// Tessera batching defaults: an entry waits at most DefaultBatchMaxAge in
+// memory before it is integrated with the others of its batch.
+const (
+	DefaultBatchMaxAge  = 10 * time.Millisecond
+	DefaultBatchMaxSize = 4096
+)
+
 // Options configure Open.
 type Options struct {
 	// Origin is the checkpoint origin (and note key name) used when a new
@@ -125,10 +132,10 @@ func Open(dir string, opts Options) (l *Log, err error) {
 		opts.CheckpointInterval = 100 * time.Millisecond
 	}
 	if opts.BatchMaxAge == 0 {
-		opts.BatchMaxAge = 10 * time.Millisecond
+		opts.BatchMaxAge = DefaultBatchMaxAge
 	}
 	if opts.BatchMaxSize == 0 {
-		opts.BatchMaxSize = 4096
+		opts.BatchMaxSize = DefaultBatchMaxSize
 	}
 	if opts.SegmentMaxBytes == 0 {
 		opts.SegmentMaxBytes = 64 << 20
