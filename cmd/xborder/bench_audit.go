@@ -371,10 +371,15 @@ func benchAudit(ctx context.Context, e *env, dir string, d time.Duration, writer
 		return failure(err)
 	}
 	ot := time.Since(t0)
+	if err := l.WaitIndexChecked(ctx); err != nil {
+		l.Close(context.WithoutCancel(ctx))
+		return failure(err)
+	}
+	ct := time.Since(t0)
 	if err := l.Close(context.WithoutCancel(ctx)); err != nil {
 		return failure(err)
 	}
-	fmt.Fprintf(w, "reopen it (tree state checked, index checked row by row against the commitments): %.2f s\n", ot.Seconds())
+	fmt.Fprintf(w, "reopen it: appends accepted after %.2f s (tree state checked, index reconciled); queries after %.2f s (every index row checked against its commitment)\n", ot.Seconds(), ct.Seconds())
 	return nil
 }
 

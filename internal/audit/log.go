@@ -94,7 +94,10 @@ type Log struct {
 	tailDone chan struct{}
 	// stampDone is closed when the timestamping loop has stopped.
 	stampDone chan struct{}
-	cancel    context.CancelFunc
+	// checked is closed when the index check after Open is done (checkErr its outcome).
+	checked  chan struct{}
+	checkErr error
+	cancel   context.CancelFunc
 }
 
 // openDirs guards against two Logs on one directory in one process
@@ -248,7 +251,7 @@ func Open(dir string, opts Options) (l *Log, err error) {
 		dir:    dir, abs: abs, origin: signer.Name(), verifier: verifier, vkey: vkey, signer: signer, opts: opts,
 		appender: appender, shutdown: shutdown, cancel: cancel, reader: reader, payloads: pw, index: idx,
 		awaiter:  tessera.NewPublicationAwaiter(ctx, reader.ReadCheckpoint, 10*time.Millisecond),
-		tailDone: make(chan struct{}), stampDone: make(chan struct{}),
+		tailDone: make(chan struct{}), stampDone: make(chan struct{}), checked: make(chan struct{}),
 	}
 	go l.tail(ctx)
 	if opts.Timestamper != nil {
@@ -263,8 +266,9 @@ func Open(dir string, opts Options) (l *Log, err error) {
 	return l, nil
 }
 
-// openIndexChecked opens the index, checks it row by row against the log and
-// brings it up to the latest checkpoint. An index that cannot be read (a
+// openIndexChecked opens the index and brings it up to the latest checkpoint
+// (refusing a rolled-back log); the row-by-row check runs in the background
+// (Log.tail) and queries wait for it. An index that cannot be read (a
 // corrupt file) is moved aside and rebuilt: it is derived data. A rollback
 // of the log is an error.
 func openIndexChecked(ctx context.Context, dir string, logger *slog.Logger) (*Index, error) {
@@ -273,10 +277,7 @@ func openIndexChecked(ctx context.Context, dir string, logger *slog.Logger) (*In
 		if err != nil {
 			return nil, err
 		}
-		if _, err = x.Check(ctx); err == nil {
-			_, err = x.Reconcile(ctx)
-		}
-		if err != nil {
+		if _, err = x.Reconcile(ctx); err != nil {
 			x.Close()
 			return nil, err
 		}
@@ -300,6 +301,17 @@ func openIndexChecked(ctx context.Context, dir string, logger *slog.Logger) (*In
 // tail keeps the query index following the log.
 func (l *Log) tail(ctx context.Context) {
 	defer close(l.tailDone)
+	// First check every indexed row against the log (rebuilding on
+	// disagreement); queries wait for this, appends do not.
+	rebuilt, err := l.index.Check(ctx)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		l.checkErr = err
+		l.opts.Logger.Error("audit: index check failed", "error", err)
+	case rebuilt:
+		l.opts.Logger.Warn("audit: index rebuilt: it disagreed with the log")
+	}
+	close(l.checked)
 	t := time.NewTicker(l.opts.IndexInterval)
 	defer t.Stop()
 	for {
@@ -314,13 +326,27 @@ func (l *Log) tail(ctx context.Context) {
 	}
 }
 
-// Index returns the log's query index.
+// Index returns the log's query index. Until WaitIndexChecked returns, its
+// rows have not yet been checked against the log since Open.
 func (l *Log) Index() *Index { return l.index }
+
+// WaitIndexChecked waits for the check of the index that follows Open.
+func (l *Log) WaitIndexChecked(ctx context.Context) error {
+	select {
+	case <-l.checked:
+		return l.checkErr
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
 
 // Query brings the index up to the latest signed checkpoint and queries it:
 // entries acknowledged but not yet covered by a checkpoint are not seen (use
 // Sync first to wait for them).
 func (l *Log) Query(ctx context.Context, q Query) ([]Hit, error) {
+	if err := l.WaitIndexChecked(ctx); err != nil {
+		return nil, err
+	}
 	if _, err := l.index.Reconcile(ctx); err != nil {
 		return nil, err
 	}
@@ -330,6 +356,9 @@ func (l *Log) Query(ctx context.Context, q Query) ([]Hit, error) {
 // Sync waits (within ctx) for a signed checkpoint covering every entry
 // integrated so far and brings the index up to it.
 func (l *Log) Sync(ctx context.Context) error {
+	if err := l.WaitIndexChecked(ctx); err != nil {
+		return err
+	}
 	n, err := l.reader.IntegratedSize(ctx)
 	if err != nil {
 		return fmt.Errorf("audit: %w", err)
