@@ -49,7 +49,7 @@ const (
 
 // indexSchemaVersion is stored in audit_meta; an index of another version
 // is dropped and rebuilt (it is derived data).
-const indexSchemaVersion = "3"
+const indexSchemaVersion = "4"
 
 // audit_payload holds only payload records scanned but not yet matched to an
 // entry of a signed checkpoint (appended after it, or orphans of a crash);
@@ -68,8 +68,11 @@ var indexSchema = []string{
 	`CREATE INDEX IF NOT EXISTS audit_entry_actor ON audit_entry (actor, time_ns)`,
 	`CREATE INDEX IF NOT EXISTS audit_entry_object ON audit_entry (object_id, time_ns)`,
 	`CREATE INDEX IF NOT EXISTS audit_entry_time ON audit_entry (time_ns)`,
-	`CREATE INDEX IF NOT EXISTS audit_entry_seg ON audit_entry (seg)`,
 }
+
+// No index on seg: only applying a prune (a rare, batch operation) selects
+// by segment, and a scan then is cheaper than maintaining one more B-tree on
+// every append.
 
 // Index is the query index of an audit data directory.
 type Index struct {
