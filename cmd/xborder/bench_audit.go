@@ -28,7 +28,7 @@ import (
 )
 
 func newBenchAuditCmd(e *env) *cobra.Command {
-	var dur, batchAge time.Duration
+	var dur, batchAge, indexEvery time.Duration
 	var writers, entries int
 	var dir string
 	cmd := &cobra.Command{
@@ -67,12 +67,13 @@ Files go to a temporary directory unless --dir is given.`,
 				return failure(err)
 			}
 			quietTessera(e)
-			return benchAudit(cmd.Context(), e, dir, dur, writers, entries, batchAge)
+			return benchAudit(cmd.Context(), e, dir, dur, writers, entries, batchAge, indexEvery)
 		},
 	}
 	cmd.Flags().DurationVar(&dur, "duration", 5*time.Second, "how long to run each append loop")
 	cmd.Flags().IntVar(&writers, "writers", 1024, "concurrent writers")
 	cmd.Flags().DurationVar(&batchAge, "batch-age", 0, "tessera batch max age (default: the ledger's default)")
+	cmd.Flags().DurationVar(&indexEvery, "index-interval", 0, "how often the query index follows the log (default 1s; large values measure the ledger without it)")
 	cmd.Flags().IntVar(&entries, "entries", 1_000_000, "size of the ledger to verify (0 skips)")
 	cmd.Flags().StringVar(&dir, "dir", "", "directory for the files (default: a temporary one, removed after)")
 	return cmd
@@ -229,7 +230,7 @@ func rawRecord(e *audit.Event) ([]byte, error) {
 	return b, nil
 }
 
-func benchAudit(ctx context.Context, e *env, dir string, d time.Duration, writers, entries int, batchAge time.Duration) error {
+func benchAudit(ctx context.Context, e *env, dir string, d time.Duration, writers, entries int, batchAge, indexEvery time.Duration) error {
 	w := e.stdout
 	quiet := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	fmt.Fprintf(w, "durable appends, %d writers, %s per run (latency = Append call to acknowledgement)\n", writers, d)
@@ -260,7 +261,7 @@ func benchAudit(ctx context.Context, e *env, dir string, d time.Duration, writer
 	fmt.Fprintf(w, "%-44s %12.0f %10s %10s %10.2f\n", "tessera alone: leaves only, same batching", tl.rate, ms(tl.p50), ms(tl.p99), tl.cpu)
 
 	ldir := filepath.Join(dir, "ledger")
-	l, err := audit.Open(ldir, audit.Options{Origin: "bench.xborder.example/audit", Logger: quiet, BatchMaxAge: batchAge})
+	l, err := audit.Open(ldir, audit.Options{Origin: "bench.xborder.example/audit", Logger: quiet, BatchMaxAge: batchAge, IndexInterval: indexEvery})
 	if err != nil {
 		return failure(err)
 	}
