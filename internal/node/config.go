@@ -1,0 +1,182 @@
+package node
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the connector's configuration: a YAML file (every field has a
+// documented default), then XBORDER_* environment variables, then flags.
+type Config struct {
+	// DataDir holds everything the node keeps: xborder.db, audit/, tokens.json.
+	DataDir string `yaml:"data_dir"`
+	// Name is a human label for logs and the console.
+	Name string `yaml:"name"`
+	// DID is the node's DID (did:web:HOST for a served document).
+	DID string `yaml:"did"`
+	// Jurisdiction is the ISO 3166-1 alpha-2 country the node operates in.
+	Jurisdiction string `yaml:"jurisdiction"`
+	// Suite is intl or gm.
+	Suite string `yaml:"suite"`
+	// Listen holds the listener addresses.
+	Listen Listen `yaml:"listen"`
+	// ShutdownTimeout bounds graceful shutdown.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `yaml:"log_level"`
+	// LogFormat is text or json.
+	LogFormat string `yaml:"log_format"`
+}
+
+// Listen holds listener addresses. The management API is on its own
+// listener (default loopback only); the public one serves the protocol
+// endpoints, the DID document and the audit read API.
+type Listen struct {
+	Public     string `yaml:"public"`
+	Management string `yaml:"management"`
+}
+
+// DefaultConfig returns the documented defaults.
+func DefaultConfig() Config {
+	return Config{
+		DataDir:         "",
+		Name:            "xborder node",
+		Jurisdiction:    "CN",
+		Suite:           "intl",
+		Listen:          Listen{Public: "127.0.0.1:8443", Management: "127.0.0.1:8444"},
+		ShutdownTimeout: 15 * time.Second,
+		LogLevel:        "info",
+		LogFormat:       "text",
+	}
+}
+
+// maxConfigBytes bounds the configuration file.
+const maxConfigBytes = 1 << 20
+
+// LoadConfig reads path over the defaults (an empty path keeps the
+// defaults), then applies environment overrides from getenv. Unknown keys
+// are refused.
+func LoadConfig(path string, getenv func(string) string) (Config, error) {
+	c := DefaultConfig()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("config: %w", err)
+		}
+		if len(b) > maxConfigBytes {
+			return c, fmt.Errorf("config: %s is larger than %d bytes", path, maxConfigBytes)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) { // an empty file keeps the defaults
+			return c, fmt.Errorf("config: %s: %w", path, err)
+		}
+	}
+	if err := c.applyEnv(getenv); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// Environment overrides, one per scalar setting.
+var envKeys = []string{
+	"XBORDER_DATA_DIR", "XBORDER_NAME", "XBORDER_DID", "XBORDER_JURISDICTION", "XBORDER_SUITE",
+	"XBORDER_LISTEN_PUBLIC", "XBORDER_LISTEN_MANAGEMENT", "XBORDER_SHUTDOWN_TIMEOUT", "XBORDER_LOG_LEVEL", "XBORDER_LOG_FORMAT",
+}
+
+func (c *Config) applyEnv(getenv func(string) string) error {
+	if getenv == nil {
+		return nil
+	}
+	for _, k := range envKeys {
+		v := getenv(k)
+		if v == "" {
+			continue
+		}
+		switch k {
+		case "XBORDER_DATA_DIR":
+			c.DataDir = v
+		case "XBORDER_NAME":
+			c.Name = v
+		case "XBORDER_DID":
+			c.DID = v
+		case "XBORDER_JURISDICTION":
+			c.Jurisdiction = v
+		case "XBORDER_SUITE":
+			c.Suite = v
+		case "XBORDER_LISTEN_PUBLIC":
+			c.Listen.Public = v
+		case "XBORDER_LISTEN_MANAGEMENT":
+			c.Listen.Management = v
+		case "XBORDER_SHUTDOWN_TIMEOUT":
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("config: %s=%q: %w", k, v, err)
+			}
+			c.ShutdownTimeout = d
+		case "XBORDER_LOG_LEVEL":
+			c.LogLevel = v
+		case "XBORDER_LOG_FORMAT":
+			c.LogFormat = v
+		}
+	}
+	return nil
+}
+
+// Validate checks the configuration, naming the first bad field.
+func (c *Config) Validate() error {
+	if c.DataDir == "" {
+		return errors.New("config: data_dir is required")
+	}
+	if !filepath.IsAbs(c.DataDir) {
+		abs, err := filepath.Abs(c.DataDir)
+		if err != nil {
+			return fmt.Errorf("config: data_dir: %w", err)
+		}
+		c.DataDir = abs
+	}
+	if c.DID != "" && !strings.HasPrefix(c.DID, "did:") {
+		return fmt.Errorf("config: did %q is not a DID", c.DID)
+	}
+	if len(c.Jurisdiction) != 2 || strings.ToUpper(c.Jurisdiction) != c.Jurisdiction {
+		return fmt.Errorf("config: jurisdiction %q: want an ISO 3166-1 alpha-2 code such as CN, NL, HK", c.Jurisdiction)
+	}
+	if c.Suite != "intl" && c.Suite != "gm" {
+		return fmt.Errorf("config: suite %q: accepted: intl, gm", c.Suite)
+	}
+	for name, a := range map[string]string{"listen.public": c.Listen.Public, "listen.management": c.Listen.Management} {
+		host, port, err := net.SplitHostPort(a)
+		if err != nil {
+			return fmt.Errorf("config: %s %q: %w", name, a, err)
+		}
+		if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+			return fmt.Errorf("config: %s %q: bad port", name, a)
+		}
+		_ = host
+	}
+	if c.Listen.Public == c.Listen.Management && !strings.HasSuffix(c.Listen.Public, ":0") {
+		return errors.New("config: listen.public and listen.management must differ (the management API has its own listener)")
+	}
+	if c.ShutdownTimeout <= 0 || c.ShutdownTimeout > 10*time.Minute {
+		return fmt.Errorf("config: shutdown_timeout %s: out of range (0, 10m]", c.ShutdownTimeout)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("config: log_level %q: accepted: debug, info, warn, error", c.LogLevel)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("config: log_format %q: accepted: text, json", c.LogFormat)
+	}
+	return nil
+}

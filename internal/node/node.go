@@ -1,0 +1,175 @@
+// Package node is the connector process behind `xborder serve`: one data
+// directory, two listeners, graceful shutdown.
+//
+// The public listener serves what other parties need: the node's DID
+// document, /.well-known/dspace-version, the audit ledger's read API
+// (C2SP tlog-tiles and proofs under /audit/), and a witness for partners'
+// logs when configured. The management listener (loopback by default) serves
+// the versioned management API (/api/v1, token authentication, the roles
+// of seed §2.5.1.2: admin, compliance, operations, auditor), its OpenAPI
+// document (/openapi.json), health (/healthz), readiness (/readyz) and
+// Prometheus metrics (/metrics). Every management decision, allow or deny,
+// is recorded in the audit ledger.
+//
+// The Dataspace Protocol endpoints, the compliance gate and the data plane
+// are mounted on the public listener as they land (issue 6).
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/xborder/xborder/internal/audit"
+)
+
+// Node is a running connector.
+type Node struct {
+	cfg     Config
+	log     *slog.Logger
+	ledger  *audit.Log
+	tokens  *Tokens
+	reg     *prometheus.Registry
+	metrics *metrics
+	ready   atomic.Bool
+
+	public, mgmt       *http.Server
+	publicLn, mgmtLn   net.Listener
+	PublicURL, MgmtURL string
+}
+
+// Open prepares a node from a validated configuration: the data directory,
+// the audit ledger (DATA_DIR/audit) and the management tokens. Listeners
+// are bound here (so the caller learns the addresses) and served by Run.
+func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Node, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("node: data directory: %w", err)
+	}
+	n := &Node{cfg: cfg, log: logger, reg: prometheus.NewRegistry()}
+	n.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	n.metrics = newMetrics(n.reg)
+	var err error
+	if n.tokens, err = OpenTokens(filepath.Join(cfg.DataDir, "tokens.json")); err != nil {
+		return nil, err
+	}
+	origin := "xborder.audit"
+	if cfg.DID != "" {
+		origin = cfg.DID
+	}
+	if n.ledger, err = audit.Open(filepath.Join(cfg.DataDir, "audit"), audit.Options{Origin: auditOrigin(origin), Logger: logger}); err != nil {
+		return nil, fmt.Errorf("node: audit ledger: %w", err)
+	}
+	closeOnErr := func() { n.ledger.Close(context.WithoutCancel(ctx)) }
+	if n.publicLn, err = net.Listen("tcp", cfg.Listen.Public); err != nil {
+		closeOnErr()
+		return nil, fmt.Errorf("node: public listener: %w", err)
+	}
+	if n.mgmtLn, err = net.Listen("tcp", cfg.Listen.Management); err != nil {
+		n.publicLn.Close()
+		closeOnErr()
+		return nil, fmt.Errorf("node: management listener: %w", err)
+	}
+	n.PublicURL = "http://" + n.publicLn.Addr().String()
+	n.MgmtURL = "http://" + n.mgmtLn.Addr().String()
+	pub, err := n.publicHandler()
+	if err != nil {
+		n.publicLn.Close()
+		n.mgmtLn.Close()
+		closeOnErr()
+		return nil, err
+	}
+	n.public = &http.Server{Handler: n.instrument("public", pub), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	n.mgmt = &http.Server{Handler: n.instrument("management", n.managementHandler()), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	return n, nil
+}
+
+// auditOrigin turns a DID into a checkpoint origin (a key name: no spaces
+// or '+'), e.g. did:web:hospital.example.cn → hospital.example.cn/audit.
+func auditOrigin(did string) string {
+	if rest, ok := strings.CutPrefix(did, "did:web:"); ok {
+		return sanitizeOrigin(rest) + "/audit"
+	}
+	return sanitizeOrigin(did)
+}
+
+func sanitizeOrigin(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c <= ' ' || c == '+' || c >= 0x7f {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// Ledger returns the node's audit ledger.
+func (n *Node) Ledger() *audit.Log { return n.ledger }
+
+// Tokens returns the node's management tokens.
+func (n *Node) Tokens() *Tokens { return n.tokens }
+
+// Run serves until ctx is done, then shuts down gracefully within the
+// configured timeout: listeners stop accepting, in-flight requests finish,
+// the ledger publishes a final checkpoint and closes.
+func (n *Node) Run(ctx context.Context) error {
+	errc := make(chan error, 2)
+	go func() { errc <- n.public.Serve(n.publicLn) }()
+	go func() { errc <- n.mgmt.Serve(n.mgmtLn) }()
+	n.ready.Store(true)
+	n.log.Info("xborder node serving", "name", n.cfg.Name, "did", n.cfg.DID, "public", n.PublicURL, "management", n.MgmtURL)
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+	}
+	n.ready.Store(false)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), n.cfg.ShutdownTimeout)
+	defer cancel()
+	n.log.Info("xborder node shutting down")
+	if serr := n.public.Shutdown(sctx); serr != nil && err == nil {
+		err = serr
+	}
+	if serr := n.mgmt.Shutdown(sctx); serr != nil && err == nil {
+		err = serr
+	}
+	if cerr := n.ledger.Close(sctx); cerr != nil && err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// publicHandler serves the endpoints other parties use.
+func (n *Node) publicHandler() (http.Handler, error) {
+	mux := http.NewServeMux()
+	ah, err := audit.Handler(filepath.Join(n.cfg.DataDir, "audit"))
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("/audit/", http.StripPrefix("/audit", ah))
+	mux.HandleFunc("GET /.well-known/dspace-version", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		// Unversioned and unauthenticated (DSP 2025-1 common protocol).
+		fmt.Fprint(w, `{"protocolVersions":[{"version":"2025-1","path":"/dsp/2025-1","binding":"HTTPS"}]}`)
+	})
+	return mux, nil
+}
