@@ -51,7 +51,13 @@ gracefully. See docs/serve.md.`,
 			}
 			logger := newLogger(e, cfg.LogLevel, cfg.LogFormat)
 			quietTessera(e)
-			n, err := node.Open(cmd.Context(), cfg, logger)
+			deps := node.Deps{Logger: logger}
+			if cfg.Key != "" {
+				if deps.Signer, err = loadSigner(cfg.Key); err != nil {
+					return err
+				}
+			}
+			n, err := node.Open(cmd.Context(), cfg, deps)
 			if err != nil {
 				return failure(err)
 			}

@@ -28,6 +28,9 @@ type Config struct {
 	Jurisdiction string `yaml:"jurisdiction"`
 	// Suite is intl or gm.
 	Suite string `yaml:"suite"`
+	// Key is the node's key: "store:NAME" (encrypted key store, passphrase
+	// from XBORDER_KEY_PASSPHRASE) or a PEM file made by xborder key generate.
+	Key string `yaml:"key"`
 	// Listen holds the listener addresses.
 	Listen Listen `yaml:"listen"`
 	// ShutdownTimeout bounds graceful shutdown.
@@ -90,7 +93,7 @@ func LoadConfig(path string, getenv func(string) string) (Config, error) {
 
 // Environment overrides, one per scalar setting.
 var envKeys = []string{
-	"XBORDER_DATA_DIR", "XBORDER_NAME", "XBORDER_DID", "XBORDER_JURISDICTION", "XBORDER_SUITE",
+	"XBORDER_DATA_DIR", "XBORDER_NAME", "XBORDER_DID", "XBORDER_KEY", "XBORDER_JURISDICTION", "XBORDER_SUITE",
 	"XBORDER_LISTEN_PUBLIC", "XBORDER_LISTEN_MANAGEMENT", "XBORDER_SHUTDOWN_TIMEOUT", "XBORDER_LOG_LEVEL", "XBORDER_LOG_FORMAT",
 }
 
@@ -110,6 +113,8 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 			c.Name = v
 		case "XBORDER_DID":
 			c.DID = v
+		case "XBORDER_KEY":
+			c.Key = v
 		case "XBORDER_JURISDICTION":
 			c.Jurisdiction = v
 		case "XBORDER_SUITE":

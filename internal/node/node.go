@@ -32,6 +32,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/xborder/xborder/internal/audit"
+	"github.com/xborder/xborder/internal/identity"
+	"github.com/xborder/xborder/internal/suite"
 )
 
 // Node is a running connector.
@@ -49,10 +51,20 @@ type Node struct {
 	PublicURL, MgmtURL string
 }
 
+// Deps are what the node gets from outside its configuration.
+type Deps struct {
+	Logger *slog.Logger
+	// Signer is the node's key (from the encrypted key store or a PEM file).
+	// With a did:web DID, the public listener serves the DID document with
+	// this key and the node's DataService endpoint. Nil serves no document.
+	Signer suite.Signer
+}
+
 // Open prepares a node from a validated configuration: the data directory,
 // the audit ledger (DATA_DIR/audit) and the management tokens. Listeners
 // are bound here (so the caller learns the addresses) and served by Run.
-func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Node, error) {
+func Open(ctx context.Context, cfg Config, deps Deps) (*Node, error) {
+	logger := deps.Logger
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -88,7 +100,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Node, error) {
 	}
 	n.PublicURL = "http://" + n.publicLn.Addr().String()
 	n.MgmtURL = "http://" + n.mgmtLn.Addr().String()
-	pub, err := n.publicHandler()
+	pub, err := n.publicHandler(deps.Signer)
 	if err != nil {
 		n.publicLn.Close()
 		n.mgmtLn.Close()
@@ -158,9 +170,46 @@ func (n *Node) Run(ctx context.Context) error {
 	return err
 }
 
+// didDocument builds the node's did:web document: its key for
+// authentication and assertions, and the DSP DataService endpoint.
+func (n *Node) didDocument(signer suite.Signer) (*identity.Document, string, error) {
+	rest := strings.TrimPrefix(n.cfg.DID, "did:web:")
+	if strings.Contains(rest, ":") {
+		return nil, "", fmt.Errorf("node: did %s: the node's DID is a host DID (did:web:HOST)", n.cfg.DID)
+	}
+	host := strings.ReplaceAll(rest, "%3A", ":")
+	doc, err := identity.NewDocument(n.cfg.DID)
+	if err != nil {
+		return nil, "", fmt.Errorf("node: DID document: %w", err)
+	}
+	vm, err := identity.NewMultikeyMethod(n.cfg.DID+"#key-1", n.cfg.DID, signer.Alg(), signer.Public())
+	if err != nil {
+		return nil, "", fmt.Errorf("node: DID document: %w", err)
+	}
+	if err := doc.AddVerificationMethod(*vm, identity.Authentication, identity.AssertionMethod); err != nil {
+		return nil, "", fmt.Errorf("node: DID document: %w", err)
+	}
+	if err := doc.AddDataService(n.cfg.DID+"#dsp", "https://"+host+"/.well-known/dspace-version"); err != nil {
+		return nil, "", fmt.Errorf("node: DID document: %w", err)
+	}
+	return doc, host, nil
+}
+
 // publicHandler serves the endpoints other parties use.
-func (n *Node) publicHandler() (http.Handler, error) {
+func (n *Node) publicHandler(signer suite.Signer) (http.Handler, error) {
 	mux := http.NewServeMux()
+	if signer != nil && strings.HasPrefix(n.cfg.DID, "did:web:") {
+		doc, host, err := n.didDocument(signer)
+		if err != nil {
+			return nil, err
+		}
+		docs := &identity.Documents{}
+		if err := docs.Put(doc); err != nil {
+			return nil, fmt.Errorf("node: DID document: %w", err)
+		}
+		h := &identity.Handler{Host: host, Source: docs, MaxAge: 5 * time.Minute}
+		mux.Handle("GET /.well-known/did.json", h)
+	}
 	ah, err := audit.Handler(filepath.Join(n.cfg.DataDir, "audit"))
 	if err != nil {
 		return nil, err

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/xborder/xborder/internal/audit"
+	"github.com/xborder/xborder/internal/suite"
 )
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -23,7 +24,11 @@ func startNode(t *testing.T) (*Node, context.CancelFunc, chan error) {
 	cfg.DataDir = t.TempDir()
 	cfg.DID = "did:web:hospital.example.cn"
 	cfg.Listen = Listen{Public: "127.0.0.1:0", Management: "127.0.0.1:0"}
-	n, err := Open(context.Background(), cfg, quiet())
+	signer, err := suite.Generate(suite.Ed25519, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := Open(context.Background(), cfg, Deps{Logger: quiet(), Signer: signer})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,6 +176,10 @@ func TestNodeManagementAPI(t *testing.T) {
 	}
 	if code, _, body := do(t, "GET", p+"/audit/checkpoint", ""); code != 200 || !strings.HasPrefix(body, "hospital.example.cn/audit\n") {
 		t.Fatalf("audit checkpoint: %d %s", code, body)
+	}
+	code, _, body = do(t, "GET", p+"/.well-known/did.json", "")
+	if code != 200 || !strings.Contains(body, `"id": "did:web:hospital.example.cn"`) && !strings.Contains(body, `"id":"did:web:hospital.example.cn"`) || !strings.Contains(body, "DataService") {
+		t.Fatalf("did.json: %d %s", code, body)
 	}
 	if code, _, _ := do(t, "GET", p+"/api/v1/node", tokens[RoleAdmin]); code != 404 {
 		t.Fatalf("management API reachable on the public listener: %d", code)
