@@ -168,17 +168,7 @@ func evaluateHints(h hintInput, to, day string, routes map[string]rulebook.Route
 			fmt.Sprintf("无法提示 %s 至 %s 的出境：规则库只接受国家代码", h.from, to))
 	}
 	asOf, _ := rulebook.ParseDate(day)
-	s := rulebook.Scenario{
-		AsOf:      asOf,
-		Exporter:  rulebook.Exporter{Country: h.from, Type: "company", FTZ: "none", Approvals: h.approvals},
-		Recipient: rulebook.Recipient{Country: to, Type: "company"},
-		Purpose:   h.purpose,
-		Dataset: rulebook.Dataset{
-			Individuals: h.individuals, SensitiveIndividuals: h.sensitive,
-			ImportantData: h.importantData, CoreData: h.coreData, SpecialCategory: h.special,
-		},
-	}
-	res, err := rulebook.Evaluate(s)
+	res, err := rulebook.Evaluate(h.scenario(to, h.purpose, asOf))
 	if err != nil {
 		return unknown(fmt.Sprintf("no hint: the rulebook refused the scenario (%v)", err),
 			fmt.Sprintf("无法提示：规则库不接受该场景（%v）", err))
@@ -270,4 +260,28 @@ func sortHints(hs []Hint) {
 		}
 		return strings.Compare(a.To, b.To)
 	})
+}
+
+// ExportScenario is the rulebook scenario for exporting the entry to the
+// recipient country for purpose on day asOf: the entry's sovereignty as the
+// exporter's country, its PI profile as the dataset, its data grade, and its
+// approvals on record — the same facts its compliance hints use, for one
+// concrete recipient and purpose (the connector's negotiation gate).
+func (e *Entry) ExportScenario(to, purpose string, asOf time.Time) rulebook.Scenario {
+	y, m, d := asOf.UTC().Date()
+	return newHintInput(e).scenario(to, purpose, rulebook.Date{Time: time.Date(y, m, d, 0, 0, 0, 0, time.UTC)})
+}
+
+// scenario is the rulebook scenario of exporting the dataset to to for purpose.
+func (h hintInput) scenario(to, purpose string, asOf rulebook.Date) rulebook.Scenario {
+	return rulebook.Scenario{
+		AsOf:      asOf,
+		Exporter:  rulebook.Exporter{Country: h.from, Type: "company", FTZ: "none", Approvals: h.approvals},
+		Recipient: rulebook.Recipient{Country: to, Type: "company"},
+		Purpose:   purpose,
+		Dataset: rulebook.Dataset{
+			Individuals: h.individuals, SensitiveIndividuals: h.sensitive,
+			ImportantData: h.importantData, CoreData: h.coreData, SpecialCategory: h.special,
+		},
+	}
 }
