@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -195,4 +196,51 @@ func must(b []byte, err error) []byte {
 		panic(err)
 	}
 	return b
+}
+
+func TestFollow(t *testing.T) {
+	dir := t.TempDir()
+	l := openTest(t, dir)
+	appendN(t, l, 0, 5)
+	closeTest(t, l)
+	type seen struct {
+		idx    uint64
+		replay bool
+	}
+	var mu sync.Mutex
+	var got []seen
+	l, err := Open(dir, Options{Origin: "test.xborder.example/audit", IndexInterval: 20 * time.Millisecond,
+		Follow: func(_ context.Context, idx uint64, e *Event, replay bool) {
+			mu.Lock()
+			got = append(got, seen{idx, replay})
+			mu.Unlock()
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, l, 100, 3)
+	if err := l.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		n := len(got)
+		mu.Unlock()
+		if n == 8 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	closeTest(t, l)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 8 {
+		t.Fatalf("followed %d entries: %+v", len(got), got)
+	}
+	for i, s := range got {
+		if s.idx != uint64(i) || s.replay != (i < 5) {
+			t.Fatalf("entry %d: %+v", i, s)
+		}
+	}
 }

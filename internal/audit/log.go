@@ -73,6 +73,11 @@ type Options struct {
 	// TimestampInterval (default 1 min) if the tree grew.
 	Timestamper       Timestamper
 	TimestampInterval time.Duration
+	// Follow, when set, receives every entry the index takes in, in log
+	// order, from the tailer goroutine: first those already in the index
+	// when the log opens (replay = true), then each new one (replay = false).
+	// Pruned entries have a nil event. It must not block for long.
+	Follow func(ctx context.Context, index uint64, e *Event, replay bool)
 }
 
 // Log is an open audit log. Append is safe for concurrent use.
@@ -312,6 +317,10 @@ func (l *Log) tail(ctx context.Context) {
 		l.opts.Logger.Warn("audit: index rebuilt: it disagreed with the log")
 	}
 	close(l.checked)
+	next := int64(0) // the next index to hand to Follow
+	if l.opts.Follow != nil {
+		next = l.follow(ctx, 0, true)
+	}
 	t := time.NewTicker(l.opts.IndexInterval)
 	defer t.Stop()
 	for {
@@ -322,8 +331,38 @@ func (l *Log) tail(ctx context.Context) {
 			if _, err := l.index.Reconcile(ctx); err != nil && ctx.Err() == nil {
 				l.opts.Logger.Error("audit: index reconciliation failed", "error", err)
 			}
+			if l.opts.Follow != nil {
+				next = l.follow(ctx, next, false)
+			}
 		}
 	}
+}
+
+// follow hands the indexed entries from index from on to Options.Follow and
+// returns the next index to hand over.
+func (l *Log) follow(ctx context.Context, from int64, replay bool) int64 {
+	q := Query{Limit: 10_000}
+	if from > 0 {
+		q.After, q.AfterSet = from-1, true
+	}
+	for ctx.Err() == nil {
+		hits, err := l.index.Query(ctx, q)
+		if err != nil {
+			if ctx.Err() == nil {
+				l.opts.Logger.Error("audit: following the log", "error", err)
+			}
+			return from
+		}
+		for _, h := range hits {
+			l.opts.Follow(ctx, h.Index, h.Event, replay)
+			from = int64(h.Index) + 1
+		}
+		if len(hits) < q.Limit {
+			break
+		}
+		q.After, q.AfterSet = int64(hits[len(hits)-1].Index), true
+	}
+	return from
 }
 
 // Index returns the log's query index. Until WaitIndexChecked returns, its

@@ -39,6 +39,15 @@ type Config struct {
 	LogLevel string `yaml:"log_level"`
 	// LogFormat is text or json.
 	LogFormat string `yaml:"log_format"`
+	// Anomaly configures the anomaly rules run over the audit ledger.
+	Anomaly AnomalyConfig `yaml:"anomaly"`
+}
+
+// AnomalyConfig turns the anomaly rules on (default) and names their JSON
+// configuration (internal/anomaly/testdata/default.json; empty: defaults).
+type AnomalyConfig struct {
+	Disabled bool   `yaml:"disabled"`
+	Config   string `yaml:"config"`
 }
 
 // Listen holds listener addresses. The management API is on its own

@@ -23,6 +23,7 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	authz    *prometheus.CounterVec
+	alerts   *prometheus.CounterVec
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -33,8 +34,10 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, []string{"listener", "route"}),
 		authz: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "xborder_management_decisions_total", Help: "Management API authorization decisions."},
 			[]string{"decision", "role"}),
+		alerts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "xborder_anomaly_alerts_total", Help: "Anomaly alerts raised, by rule and severity."},
+			[]string{"rule", "severity"}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.authz)
+	reg.MustRegister(m.requests, m.latency, m.authz, m.alerts)
 	return m
 }
 

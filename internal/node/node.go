@@ -31,6 +31,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/xborder/xborder/internal/anomaly"
 	"github.com/xborder/xborder/internal/audit"
 	"github.com/xborder/xborder/internal/identity"
 	"github.com/xborder/xborder/internal/suite"
@@ -45,6 +46,7 @@ type Node struct {
 	reg     *prometheus.Registry
 	metrics *metrics
 	ready   atomic.Bool
+	webhook *anomaly.Webhook
 
 	public, mgmt       *http.Server
 	publicLn, mgmtLn   net.Listener
@@ -85,7 +87,13 @@ func Open(ctx context.Context, cfg Config, deps Deps) (*Node, error) {
 	if cfg.DID != "" {
 		origin = cfg.DID
 	}
-	if n.ledger, err = audit.Open(filepath.Join(cfg.DataDir, "audit"), audit.Options{Origin: auditOrigin(origin), Logger: logger}); err != nil {
+	aopts := audit.Options{Origin: auditOrigin(origin), Logger: logger}
+	if !cfg.Anomaly.Disabled {
+		if aopts.Follow, err = n.anomalyFollower(cfg.Anomaly); err != nil {
+			return nil, err
+		}
+	}
+	if n.ledger, err = audit.Open(filepath.Join(cfg.DataDir, "audit"), aopts); err != nil {
 		return nil, fmt.Errorf("node: audit ledger: %w", err)
 	}
 	closeOnErr := func() { n.ledger.Close(context.WithoutCancel(ctx)) }
@@ -167,7 +175,68 @@ func (n *Node) Run(ctx context.Context) error {
 	if cerr := n.ledger.Close(sctx); cerr != nil && err == nil {
 		err = cerr
 	}
+	if n.webhook != nil {
+		if werr := n.webhook.Close(sctx); werr != nil {
+			n.log.Warn("anomaly webhooks: closing", "error", werr)
+		}
+	}
 	return err
+}
+
+// anomalyFollower runs the anomaly rules over the ledger: the history is
+// replayed when the node starts (alerts already recorded are not raised
+// again), then every new entry is observed. Alerts go back into the ledger
+// and to the configured webhooks.
+func (n *Node) anomalyFollower(c AnomalyConfig) (func(context.Context, uint64, *audit.Event, bool), error) {
+	cfg := anomaly.DefaultConfig()
+	if c.Config != "" {
+		b, err := os.ReadFile(c.Config)
+		if err != nil {
+			return nil, fmt.Errorf("node: anomaly config: %w", err)
+		}
+		if cfg, err = anomaly.ParseConfig(b); err != nil {
+			return nil, fmt.Errorf("node: anomaly config %s: %w", c.Config, err)
+		}
+	}
+	sinks := []anomaly.Sink{anomaly.NewLedgerSink(ledgerAppender{n}), anomaly.SinkFunc(func(_ context.Context, a anomaly.Alert) error {
+		n.metrics.alerts.WithLabelValues(string(a.Rule), string(a.Severity)).Inc()
+		n.log.Warn("anomaly alert", "rule", a.Rule, "severity", a.Severity, "actor", a.Actor, "finding", a.Finding, "id", a.ID)
+		return nil
+	})}
+	if len(cfg.Webhooks.URLs) > 0 {
+		w, err := anomaly.NewWebhook(cfg.Webhooks, anomaly.WebhookOptions{Logger: n.log})
+		if err != nil {
+			return nil, fmt.Errorf("node: anomaly webhooks: %w", err)
+		}
+		n.webhook = w
+		sinks = append(sinks, w)
+	}
+	eng, err := anomaly.NewEngine(cfg, time.Now, nil, anomaly.Tee(sinks...), n.log)
+	if err != nil {
+		return nil, fmt.Errorf("node: anomaly rules: %w", err)
+	}
+	return func(ctx context.Context, idx uint64, e *audit.Event, replay bool) {
+		if e == nil {
+			return // pruned: nothing to evaluate
+		}
+		var err error
+		if replay {
+			err = eng.Replay(ctx, idx, e)
+		} else {
+			_, err = eng.Observe(ctx, idx, e)
+		}
+		if err != nil && ctx.Err() == nil {
+			n.log.Warn("anomaly rules", "entry", idx, "error", err)
+		}
+	}, nil
+}
+
+// ledgerAppender adapts the node's ledger to the anomaly sink.
+type ledgerAppender struct{ n *Node }
+
+func (a ledgerAppender) Append(ctx context.Context, e *audit.Event) (uint64, error) {
+	x, err := a.n.ledger.Append(ctx, e)
+	return x.Index, err
 }
 
 // didDocument builds the node's did:web document: its key for

@@ -156,6 +156,23 @@ func TestNodeManagementAPI(t *testing.T) {
 			t.Errorf("%s: %d %s", bad, code, body)
 		}
 	}
+	// A fifth unauthenticated request within ten minutes: the anomaly rules
+	// (run over the ledger by the node) raise a repeated_denials alert,
+	// recorded in the ledger itself.
+	do(t, "GET", m+"/api/v1/node", "xbt_guess")
+	deadline := time.Now().Add(10 * time.Second)
+	var alerts []audit.Hit
+	for time.Now().Before(deadline) {
+		n.Ledger().Sync(context.Background())
+		alerts, _ = n.Ledger().Query(context.Background(), audit.Query{Operation: audit.OpAlert})
+		if len(alerts) > 0 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(alerts) != 1 || alerts[0].Event.Reason != "repeated_denials" || alerts[0].Event.Actor != "did:web:anonymous.invalid" {
+		t.Fatalf("alerts: %+v", alerts)
+	}
 	// OpenAPI lists every route; metrics count them.
 	_, _, body = do(t, "GET", m+"/openapi.json", "")
 	var doc struct {
@@ -166,7 +183,8 @@ func TestNodeManagementAPI(t *testing.T) {
 		t.Fatalf("openapi: %v %s", err, body)
 	}
 	_, _, body = do(t, "GET", m+"/metrics", "")
-	if !strings.Contains(body, `xborder_management_decisions_total{decision="deny"`) || !strings.Contains(body, "xborder_http_requests_total") {
+	if !strings.Contains(body, `xborder_management_decisions_total{decision="deny"`) || !strings.Contains(body, "xborder_http_requests_total") ||
+		!strings.Contains(body, `xborder_anomaly_alerts_total{rule="repeated_denials"`) {
 		t.Fatalf("metrics: %s", body[:min(len(body), 500)])
 	}
 	// The public listener: version metadata, audit read API.
