@@ -39,6 +39,10 @@ type Config struct {
 	LogLevel string `yaml:"log_level"`
 	// LogFormat is text or json.
 	LogFormat string `yaml:"log_format"`
+	// TLS serves the public listener over TLS 1.3 with the node's DID-bound
+	// certificate (made from Key for DID), requesting DID-bound client
+	// certificates (see didtls.go).
+	TLS bool `yaml:"tls"`
 	// Anomaly configures the anomaly rules run over the audit ledger.
 	Anomaly AnomalyConfig `yaml:"anomaly"`
 }
@@ -103,7 +107,7 @@ func LoadConfig(path string, getenv func(string) string) (Config, error) {
 // Environment overrides, one per scalar setting.
 var envKeys = []string{
 	"XBORDER_DATA_DIR", "XBORDER_NAME", "XBORDER_DID", "XBORDER_KEY", "XBORDER_JURISDICTION", "XBORDER_SUITE",
-	"XBORDER_LISTEN_PUBLIC", "XBORDER_LISTEN_MANAGEMENT", "XBORDER_SHUTDOWN_TIMEOUT", "XBORDER_LOG_LEVEL", "XBORDER_LOG_FORMAT",
+	"XBORDER_LISTEN_PUBLIC", "XBORDER_LISTEN_MANAGEMENT", "XBORDER_SHUTDOWN_TIMEOUT", "XBORDER_LOG_LEVEL", "XBORDER_LOG_FORMAT", "XBORDER_TLS",
 }
 
 func (c *Config) applyEnv(getenv func(string) string) error {
@@ -142,6 +146,8 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 			c.LogLevel = v
 		case "XBORDER_LOG_FORMAT":
 			c.LogFormat = v
+		case "XBORDER_TLS":
+			c.TLS = v == "1" || v == "true"
 		}
 	}
 	return nil
@@ -188,6 +194,9 @@ func (c *Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		return fmt.Errorf("config: log_level %q: accepted: debug, info, warn, error", c.LogLevel)
+	}
+	if c.TLS && (c.DID == "" || c.Key == "") {
+		return errors.New("config: tls needs did and key (the certificate is bound to the node's DID)")
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("config: log_format %q: accepted: text, json", c.LogFormat)

@@ -17,6 +17,7 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -47,6 +48,9 @@ type Node struct {
 	metrics *metrics
 	ready   atomic.Bool
 	webhook *anomaly.Webhook
+
+	// Certificate is the node's DID-bound TLS certificate (with tls on).
+	Certificate tls.Certificate
 
 	public, mgmt       *http.Server
 	publicLn, mgmtLn   net.Listener
@@ -107,6 +111,25 @@ func Open(ctx context.Context, cfg Config, deps Deps) (*Node, error) {
 		return nil, fmt.Errorf("node: management listener: %w", err)
 	}
 	n.PublicURL = "http://" + n.publicLn.Addr().String()
+	if cfg.TLS {
+		if deps.Signer == nil {
+			n.publicLn.Close()
+			n.mgmtLn.Close()
+			closeOnErr()
+			return nil, errors.New("node: tls needs the node's key")
+		}
+		cert, err := DIDCertificate(deps.Signer, cfg.DID, time.Now(), 90*24*time.Hour)
+		if err != nil {
+			n.publicLn.Close()
+			n.mgmtLn.Close()
+			closeOnErr()
+			return nil, err
+		}
+		res := identity.NewResolver(identity.ResolverOptions{HTTPClient: &http.Client{Timeout: 10 * time.Second}, Timeout: 10 * time.Second})
+		n.publicLn = tls.NewListener(n.publicLn, ServerTLS(cert, &DIDVerifier{Resolve: res.Resolve}))
+		n.PublicURL = "https://" + n.publicLn.Addr().String()
+		n.Certificate = cert
+	}
 	n.MgmtURL = "http://" + n.mgmtLn.Addr().String()
 	pub, err := n.publicHandler(deps.Signer)
 	if err != nil {

@@ -2,6 +2,8 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -267,5 +269,41 @@ func TestConfig(t *testing.T) {
 		if err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+func TestNodeTLS(t *testing.T) {
+	s, _ := suite.Generate(suite.Ed25519, nil)
+	cfg := DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	cfg.DID, cfg.Key, cfg.TLS = "did:web:localhost", "store:node", true
+	cfg.Listen = Listen{Public: "127.0.0.1:0", Management: "127.0.0.1:0"}
+	n, err := Open(context.Background(), cfg, Deps{Logger: quiet(), Signer: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	if !strings.HasPrefix(n.PublicURL, "https://") {
+		t.Fatalf("public URL %s", n.PublicURL)
+	}
+	// A client that pins the node's certificate reads the version metadata over TLS 1.3.
+	pool := x509.NewCertPool()
+	pool.AddCert(n.Certificate.Leaf)
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS13}}}
+	resp, err := c.Get(n.PublicURL + "/.well-known/dspace-version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.TLS.Version != tls.VersionTLS13 {
+		t.Fatalf("status %d, TLS %x", resp.StatusCode, resp.TLS.Version)
+	}
+	// TLS 1.2 is refused.
+	c12 := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost", MaxVersion: tls.VersionTLS12}}}
+	if _, err := c12.Get(n.PublicURL + "/.well-known/dspace-version"); err == nil {
+		t.Fatal("TLS 1.2 accepted")
 	}
 }
