@@ -2,22 +2,20 @@ package main
 
 import (
 	"database/sql"
-	"fmt"
+
+	"github.com/xborder/xborder/internal/statedb"
 )
 
 // stateDBFile is the node's SQLite database in the data directory, shared
 // by the catalog and the contract store (each with its own tables).
-const stateDBFile = "xborder.db"
+const stateDBFile = statedb.File
 
-// openStateDB opens the SQLite database at path the way every command
-// does: WAL, foreign keys, a 10 s busy timeout, and transactions that take
-// the write lock when they begin (so concurrent writers wait instead of
-// failing). synchronous is the durability each caller asks for: FULL
-// (durable on power loss) or NORMAL (durable on a process crash).
+// openStateDB opens the SQLite database at path the way every command does
+// (see internal/statedb); synchronous is FULL or NORMAL.
 func openStateDB(path, synchronous string) (*sql.DB, error) {
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous("+synchronous+")&_pragma=foreign_keys(1)&_txlock=immediate")
+	db, err := statedb.Open(path, synchronous)
 	if err != nil {
-		return nil, failure(fmt.Errorf("opening %s: %w", path, err))
+		return nil, failure(err)
 	}
 	return db, nil
 }
