@@ -81,6 +81,13 @@ func (n *Node) routes() []route {
 		{"GET", "/api/v1/audit/entries", []Role{RoleAuditor, RoleCompliance}, "Query audit entries by actor, object, operation, result, class and time (paged with after).", audit.KindAuditLog, n.getEntries},
 		{"GET", "/api/v1/audit/pack", []Role{RoleAuditor}, "An evidence pack (证据链) for one object, verifiable offline.", audit.KindAuditLog, n.getPack},
 		{"GET", "/api/v1/tokens", []Role{RoleAdmin}, "Management tokens (names, roles, hashes).", audit.KindAuditLog, n.getTokens},
+		{"GET", "/api/v1/datasets", []Role{RoleAdmin, RoleCompliance, RoleOperations}, "Search the node's catalog (q, to, sort, page, limit), with compliance hints.", audit.KindDataset, n.listDatasets},
+		{"GET", "/api/v1/datasets/{id...}", []Role{RoleAdmin, RoleCompliance, RoleOperations}, "One catalog entry.", audit.KindDataset, n.getDataset},
+		{"POST", "/api/v1/datasets", []Role{RoleOperations, RoleAdmin}, "Register a catalog entry (?replace=true for a new revision).", audit.KindDataset, n.putDataset},
+		{"GET", "/api/v1/agreements", []Role{RoleAdmin, RoleCompliance, RoleOperations, RoleAuditor}, "Agreements (?state=active|pending|suspended|terminated).", audit.KindAgreement, n.listAgreements},
+		{"GET", "/api/v1/agreements/{id...}", []Role{RoleAdmin, RoleCompliance, RoleOperations, RoleAuditor}, "One agreement with its event history.", audit.KindAgreement, n.getAgreement},
+		{"POST", "/api/v1/approvals", []Role{RoleCompliance}, "Record a filing or approval (route, ref, issued, expires) for an exporter.", audit.KindAuditLog, n.postApproval},
+		{"GET", "/api/v1/approvals", []Role{RoleCompliance, RoleAuditor}, "Filings and approvals on record for an exporter (?provider=DID).", audit.KindAuditLog, n.listApprovals},
 	}
 }
 
@@ -283,7 +290,14 @@ func (n *Node) openAPI() map[string]any {
 		for i, r := range rt.roles {
 			roles[i] = string(r)
 		}
-		paths[rt.path] = map[string]any{strings.ToLower(rt.method): map[string]any{
+		// OpenAPI path templates have no "..." wildcard suffix.
+		path := strings.ReplaceAll(rt.path, "...}", "}")
+		ops, _ := paths[path].(map[string]any)
+		if ops == nil {
+			ops = map[string]any{}
+			paths[path] = ops
+		}
+		ops[strings.ToLower(rt.method)] = map[string]any{
 			"summary":     rt.summary,
 			"description": "Roles: " + strings.Join(roles, ", ") + ". Every call, allowed or denied, is recorded in the audit ledger.",
 			"security":    []any{map[string]any{"bearer": []any{}}},
@@ -292,7 +306,7 @@ func (n *Node) openAPI() map[string]any {
 				"401": map[string]any{"description": "No valid bearer token", "content": errorContent()},
 				"403": map[string]any{"description": "The token's role may not call this endpoint", "content": errorContent()},
 			},
-		}}
+		}
 	}
 	return map[string]any{
 		"openapi": "3.1.0",

@@ -48,6 +48,7 @@ type Node struct {
 	metrics *metrics
 	ready   atomic.Bool
 	webhook *anomaly.Webhook
+	stores  *stores
 
 	// Certificate is the node's DID-bound TLS certificate (with tls on).
 	Certificate tls.Certificate
@@ -100,7 +101,11 @@ func Open(ctx context.Context, cfg Config, deps Deps) (*Node, error) {
 	if n.ledger, err = audit.Open(filepath.Join(cfg.DataDir, "audit"), aopts); err != nil {
 		return nil, fmt.Errorf("node: audit ledger: %w", err)
 	}
-	closeOnErr := func() { n.ledger.Close(context.WithoutCancel(ctx)) }
+	if n.stores, err = openStores(ctx, cfg, n); err != nil {
+		n.ledger.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	closeOnErr := func() { n.ledger.Close(context.WithoutCancel(ctx)); n.stores.close() }
 	if n.publicLn, err = net.Listen("tcp", cfg.Listen.Public); err != nil {
 		closeOnErr()
 		return nil, fmt.Errorf("node: public listener: %w", err)
@@ -198,6 +203,7 @@ func (n *Node) Run(ctx context.Context) error {
 	if cerr := n.ledger.Close(sctx); cerr != nil && err == nil {
 		err = cerr
 	}
+	n.stores.close()
 	if n.webhook != nil {
 		if werr := n.webhook.Close(sctx); werr != nil {
 			n.log.Warn("anomaly webhooks: closing", "error", werr)

@@ -179,10 +179,20 @@ func TestNodeManagementAPI(t *testing.T) {
 	_, _, body = do(t, "GET", m+"/openapi.json", "")
 	var doc struct {
 		OpenAPI string         `json:"openapi"`
-		Paths   map[string]any `json:"paths"`
+		Paths   map[string]map[string]any `json:"paths"`
 	}
-	if err := json.Unmarshal([]byte(body), &doc); err != nil || doc.OpenAPI != "3.1.0" || len(doc.Paths) != len(n.routes()) {
+	if err := json.Unmarshal([]byte(body), &doc); err != nil || doc.OpenAPI != "3.1.0" {
 		t.Fatalf("openapi: %v %s", err, body)
+	}
+	ops := 0
+	for p, m := range doc.Paths {
+		ops += len(m)
+		if strings.Contains(p, "...") {
+			t.Errorf("openapi path %s", p)
+		}
+	}
+	if ops != len(n.routes()) {
+		t.Fatalf("openapi has %d operations for %d routes", ops, len(n.routes()))
 	}
 	_, _, body = do(t, "GET", m+"/metrics", "")
 	if !strings.Contains(body, `xborder_management_decisions_total{decision="deny"`) || !strings.Contains(body, "xborder_http_requests_total") ||
@@ -305,5 +315,76 @@ func TestNodeTLS(t *testing.T) {
 	c12 := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost", MaxVersion: tls.VersionTLS12}}}
 	if _, err := c12.Get(n.PublicURL + "/.well-known/dspace-version"); err == nil {
 		t.Fatal("TLS 1.2 accepted")
+	}
+}
+
+func doBody(t *testing.T, method, url, token, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestNodeDatasetsAndApprovals(t *testing.T) {
+	n, cancel, done := startNode(t)
+	defer func() { cancel(); <-done }()
+	ops, _ := n.Tokens().Add("ops", RoleOperations, time.Now())
+	comp, _ := n.Tokens().Add("compliance", RoleCompliance, time.Now())
+	aud, _ := n.Tokens().Add("auditor", RoleAuditor, time.Now())
+	m := n.MgmtURL
+	entry, err := os.ReadFile("../catalog/testdata/entries/minimal.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, body := doBody(t, "POST", m+"/api/v1/datasets", aud, string(entry)); code != 403 {
+		t.Fatalf("auditor registering: %d %s", code, body)
+	}
+	code, body := doBody(t, "POST", m+"/api/v1/datasets", ops, string(entry))
+	if code != 201 {
+		t.Fatalf("register: %d %s", code, body)
+	}
+	var reg struct{ ID string }
+	json.Unmarshal([]byte(body), &reg)
+	if code, body := doBody(t, "POST", m+"/api/v1/datasets", ops, string(entry)); code != 409 {
+		t.Fatalf("second register: %d %s", code, body)
+	}
+	if code, body := doBody(t, "POST", m+"/api/v1/datasets", ops, `{"identifier": 7}`); code != 400 {
+		t.Fatalf("bad entry: %d %s", code, body)
+	}
+	if code, body := doBody(t, "POST", m+"/api/v1/datasets", ops, strings.Repeat("x", 5<<20)); code != 413 {
+		t.Fatalf("huge body: %d %.100s", code, body)
+	}
+	if code, body := doBody(t, "GET", m+"/api/v1/datasets/"+reg.ID, ops, ""); code != 200 || !strings.Contains(body, "identifier") {
+		t.Fatalf("get: %d %s", code, body)
+	}
+	if code, body := doBody(t, "GET", m+"/api/v1/datasets/xb86/CN/none/none", ops, ""); code != 404 {
+		t.Fatalf("missing: %d %s", code, body)
+	}
+	if code, body := doBody(t, "GET", m+"/api/v1/datasets?q=&limit=5", comp, ""); code != 200 || !strings.Contains(body, reg.ID) {
+		t.Fatalf("search: %d %s", code, body)
+	}
+	// Filings and approvals: compliance records, auditors read.
+	ap := `{"provider":"did:web:hospital.example.cn","route":"CN_SC","ref":"SC-2026-0042","issued":"2026-03-01","expires":"2029-02-28"}`
+	if code, body := doBody(t, "POST", m+"/api/v1/approvals", ops, ap); code != 403 {
+		t.Fatalf("operations recording an approval: %d %s", code, body)
+	}
+	if code, body := doBody(t, "POST", m+"/api/v1/approvals", comp, ap); code != 201 {
+		t.Fatalf("approval: %d %s", code, body)
+	}
+	if code, body := doBody(t, "POST", m+"/api/v1/approvals", comp, `{"provider":"did:web:x","route":"CN_SC","ref":"r","issued":"yesterday"}`); code != 400 {
+		t.Fatalf("bad approval: %d %s", code, body)
+	}
+	if code, body := doBody(t, "GET", m+"/api/v1/approvals?provider=did:web:hospital.example.cn", aud, ""); code != 200 || !strings.Contains(body, "SC-2026-0042") {
+		t.Fatalf("approvals: %d %s", code, body)
+	}
+	if code, body := doBody(t, "GET", m+"/api/v1/agreements", aud, ""); code != 200 || strings.TrimSpace(body) != "[]" {
+		t.Fatalf("agreements: %d %s", code, body)
 	}
 }
