@@ -60,8 +60,11 @@ type Request struct {
 	Offer           *contract.Policy // the offer requested (nil: the entry's governance alone)
 	Consumer        string           // the consumer's DID (verified)
 	ConsumerCountry string           // ISO 3166-1 alpha-2, from the consumer's verified credentials
-	Purpose         string           // the purpose requested (assess vocabulary, e.g. scientific_research)
+	Purpose         string           // the purpose requested (assess vocabulary, e.g. research)
 	At              time.Time        // when the decision is made
+	// Approvals are filings and approvals on record for the exporter beyond
+	// the dataset's own (the contract store's, recorded by the compliance office).
+	Approvals []rulebook.Approval
 }
 
 // Gate decides contract requests.
@@ -131,7 +134,9 @@ func (g *Gate) Decide(ctx context.Context, r Request) (Decision, error) {
 	if cc == g0.Sovereignty {
 		return Decision{Outcome: Agree, Code: "domestic", Message: Message{EN: "Domestic provision: no cross-border route applies.", ZH: "境内提供，不涉及数据出境。"}}, nil
 	}
-	res, err := rulebook.Evaluate(r.Entry.ExportScenario(cc, r.Purpose, r.At))
+	sc := r.Entry.ExportScenario(cc, r.Purpose, r.At)
+	sc.Exporter.Approvals = append(sc.Exporter.Approvals, r.Approvals...)
+	res, err := rulebook.Evaluate(sc)
 	if err != nil {
 		return terminate("assessment_failed", "The export could not be assessed: "+err.Error(),
 			"无法评估该出境："+err.Error()), nil

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/xborder/xborder/internal/catalog"
+	"github.com/xborder/xborder/internal/rulebook"
 )
 
 func entry(individuals, sensitive int64, mut func(*catalog.Governance)) *catalog.Entry {
@@ -73,6 +74,15 @@ func TestGateApprovalOnRecord(t *testing.T) {
 			route = x.Route
 		}
 	}
+	// On record in the compliance office (the contract store) …
+	issued, _ := rulebook.ParseDate("2026-01-10")
+	expires, _ := rulebook.ParseDate("2029-01-09")
+	d, err = g.Decide(context.Background(), Request{Entry: e, Consumer: "did:web:r.example.nl", ConsumerCountry: "NL", Purpose: "research", At: at,
+		Approvals: []rulebook.Approval{{Route: route, Ref: "SC-2026-0001", Issued: issued, Expires: expires}}})
+	if err != nil || d.Outcome != Agree || d.Code != "route_clear" {
+		t.Fatalf("with %s on record in the office: %v %s %s", route, err, d.Outcome, d.Code)
+	}
+	// … or in the dataset's governance.
 	e.Governance.Approvals = []catalog.Approval{{Route: route, Ref: "CAC-2026-0001", Issued: "2026-01-10", Expires: "2029-01-09"}}
 	d, err = g.Decide(context.Background(), Request{Entry: e, Consumer: "did:web:r.example.nl", ConsumerCountry: "NL", Purpose: "research", At: at})
 	if err != nil || d.Outcome != Agree || d.Code != "route_clear" {
