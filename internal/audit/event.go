@@ -1,31 +1,40 @@
-// Package audit is the core of xborder's tamper-evident audit ledger (issue 5).
+// Package audit is xborder's tamper-evident audit ledger (issue 5; user
+// guide: docs/audit.md).
 //
 // An [Event] records who (an actor DID) did what (an [Operation]) to which
 // object (an identifier and an [ObjectKind]), with which [Result], why (a
-// reason code) and a SHA-256 digest of the details. Events carry identifiers
-// and digests only, never personal data in clear; [Event.Validate] enforces
-// bounded sizes and a restricted character set.
+// reason code), a SHA-256 digest of the details, the sensitivity [Class] of
+// the data and counts of records and bytes. Events carry identifiers, codes,
+// numbers and digests only, never free text, so no personal data in clear;
+// [Event.Validate] enforces bounded sizes and a restricted character set.
 //
-// Canonical encoding ([Event.Canonical]): a JSON object with exactly the
-// fields actor, bytes, class, details_digest, object_id, object_kind,
-// operation, reason, records, result, time (RFC 3339 UTC with nanoseconds,
-// "Z" suffix), in that (sorted) order — class always present (an empty class
-// is written "general"), bytes and records as decimal integers (0 when not
-// applicable) — no insignificant whitespace, strings escaped as by encoding/json
-// with HTML escaping off. Because validation restricts strings to printable
-// ASCII, the encoding is byte-for-byte deterministic.
+// Canonical encoding ([Event.Canonical], read back by [ParseCanonical]): a
+// JSON object with exactly the fields actor, bytes, class, details_digest,
+// object_id, object_kind, operation, reason, records, result, time (RFC 3339
+// UTC with nanoseconds, "Z" suffix), in that (sorted) order — class always
+// present (an empty class is written "general"), bytes and records as
+// decimal integers — no insignificant whitespace, strings escaped as by
+// encoding/json with HTML escaping off. Validation restricts strings to
+// printable ASCII, so the encoding is byte-for-byte deterministic.
 //
 // Salted commitments: each appended event gets a fresh random 32-byte salt;
-// the log leaf data is the 32-byte commitment SHA-256(salt ‖ canonical event),
-// so the RFC 6962 leaf hash is SHA-256(0x00 ‖ commitment). The (salt, event)
-// payload is stored beside the tree, keyed by the commitment, and can be
-// pruned for retention while the tree stays verifiable.
+// the log leaf data is the commitment SHA-256(salt ‖ canonical event), so the
+// RFC 6962 leaf hash is SHA-256(0x00 ‖ commitment) and the public tiles reveal
+// nothing about the events. The payload (salt ‖ event) is group-committed to
+// a per-class segment file beside the tree (segment.go) and is pruned by
+// whole segments for retention under a signed manifest (prune.go), while the
+// tree stays verifiable.
 //
 // The Merkle log is github.com/transparency-dev/tessera with its POSIX
 // driver (tlog-tiles layout under DIR/log); checkpoints are C2SP signed notes
-// signed with the node's Ed25519 note key. [Log.Append] returns an index only
-// once the payload is fsync'd and a signed checkpoint covering the entry has
-// been published. [Verify] rechecks a data directory offline.
+// signed with the node's Ed25519 key (and SM2 for the gm suite, sm2note.go),
+// optionally cosigned k-of-n by witnesses before publication and
+// timestamped by an RFC 3161 authority (timestamp.go). [Log.Append] returns
+// an index only once the payload is fsync'd and the entry is integrated into
+// the tree on disk. [Verify] rechecks a data directory offline; [Index]
+// answers queries from an index derived from, and checked against, the log;
+// [BuildPack] and [VerifyPack] make and check evidence packs; [Handler]
+// serves the tlog-tiles read API and proofs.
 package audit
 
 import (
