@@ -1,0 +1,63 @@
+// Package dsp is the Dataspace Protocol 2025-1 control plane of an xborder
+// connector (the interconnection layer of the seed white paper, §2.1.2):
+// contract negotiation and transfer process, provider and consumer side,
+// over HTTPS with JSON-LD messages.
+//
+// # Messages
+//
+// Every message and response type of the negotiation and transfer
+// protocols ([ContractRequestMessage] … [TransferError]) marshals to
+// compacted JSON-LD that validates against the 2025-1 JSON schemas: an
+// @context array naming [ContextURL], the @type, un-prefixed terms.
+// [Decode] reads them strictly (size bound [MaxMessageBytes], duplicate
+// keys, unknown @type or property, a wrong @context, missing required
+// fields, enumerations, the schemas' oneOf rules, the shape of offers,
+// agreements and data addresses) and returns a *[MessageError], which the
+// handlers answer with 400 and the protocol Error body. Offers and
+// agreements stay JSON ([json.RawMessage]); their meaning is for the
+// policy engine (internal/odrl, internal/contract).
+//
+// # State machines
+//
+// [Next] is the pure state machine of both protocols: (kind, state,
+// sender, step) → new state or a *[TransitionError]. Negotiation:
+// REQUESTED, OFFERED, ACCEPTED, AGREED, VERIFIED, FINALIZED, TERMINATED
+// with the senders of the protocol's diagram (termination from ACCEPTED
+// and VERIFIED by the provider only, from AGREED by the consumer only).
+// Transfer: REQUESTED, STARTED, SUSPENDED, COMPLETED, TERMINATED; only the
+// provider starts a requested transfer. Final states accept nothing.
+//
+// # Node
+//
+// A [Node] serves both sides under one base URL ([Node.Handler]: every
+// endpoint of the HTTPS bindings, the consumer's GET of a transfer the DSP
+// TCK calls, and /.well-known/dspace-version; its callback address is its
+// base URL), sends messages with a [Client] (retries
+// with backoff and jitter on 5xx and transport errors, Authorization from
+// a [TokenSource]), and keeps every process and its history in a [Store]
+// ([SQLStore]: SQLite or PostgreSQL). Each transition is one
+// compare-and-set update of the stored process together with its event,
+// so concurrent messages cannot both move a process, and a refused
+// message changes nothing. A message this side sends is stored in the
+// process's outbox in the same update and delivered after it: a node
+// that stops mid-way resumes every process from the store
+// ([Node.Resume]), on any replica that shares it.
+//
+// The connector plugs in through small interfaces: an [Authenticator]
+// (who calls), a [NegotiationPolicy] (this side's moves: the compliance
+// gate that accepts, counters, rejects with a stable code and a zh/en
+// message, or parks for approval, later resolved by [Node.Decide]), an
+// optional [AgreementSigner], a [TransferStarter] (the provider's data
+// plane, which returns the DataAddress of a pull transfer) and an
+// [EventSink], told of every step, allowed or refused, so that each can
+// be audited ([Event.AuditEvent]).
+//
+// # Errors on the wire
+//
+// Initial requests are answered 201 with the process, other messages 200.
+// A bad body or an illegal transition gets 400 with a
+// ContractNegotiationError or TransferError whose code is stable
+// ([CodeInvalidTransition], [CodeBadMessage], …); an unknown process, a
+// process of another party and a request that does not authenticate all
+// get 404, as the protocol asks, so that nothing is revealed.
+package dsp
