@@ -43,6 +43,13 @@ type Config struct {
 	// certificate (made from Key for DID), requesting DID-bound client
 	// certificates (see didtls.go).
 	TLS bool `yaml:"tls"`
+	// Participants are the data space members this node knows, with their
+	// countries (used by the compliance gate for the consumer's country).
+	Participants []Participant `yaml:"participants"`
+	// ParkFilings parks, for the compliance office, contract requests whose
+	// only obstacle is a filing not on record or a point needing review,
+	// instead of terminating them.
+	ParkFilings bool `yaml:"park_filings"`
 	// Anomaly configures the anomaly rules run over the audit ledger.
 	Anomaly AnomalyConfig `yaml:"anomaly"`
 }
@@ -197,6 +204,11 @@ func (c *Config) Validate() error {
 	}
 	if c.TLS && (c.DID == "" || c.Key == "") {
 		return errors.New("config: tls needs did and key (the certificate is bound to the node's DID)")
+	}
+	for i, p := range c.Participants {
+		if !strings.HasPrefix(p.DID, "did:") || len(p.Country) != 2 || strings.ToUpper(p.Country) != p.Country {
+			return fmt.Errorf("config: participants[%d]: want a DID and an ISO 3166-1 alpha-2 country", i)
+		}
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("config: log_format %q: accepted: text, json", c.LogFormat)

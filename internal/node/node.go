@@ -18,6 +18,8 @@ package node
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -34,6 +36,7 @@ import (
 
 	"github.com/xborder/xborder/internal/anomaly"
 	"github.com/xborder/xborder/internal/audit"
+	"github.com/xborder/xborder/internal/dsp"
 	"github.com/xborder/xborder/internal/identity"
 	"github.com/xborder/xborder/internal/suite"
 )
@@ -49,6 +52,8 @@ type Node struct {
 	ready   atomic.Bool
 	webhook *anomaly.Webhook
 	stores  *stores
+	dsp     *dsp.Node
+	dspDB   *sql.DB
 
 	// Certificate is the node's DID-bound TLS certificate (with tls on).
 	Certificate tls.Certificate
@@ -136,6 +141,22 @@ func Open(ctx context.Context, cfg Config, deps Deps) (*Node, error) {
 		n.Certificate = cert
 	}
 	n.MgmtURL = "http://" + n.mgmtLn.Addr().String()
+	hc := &http.Client{Timeout: 30 * time.Second}
+	if cfg.TLS {
+		// Peers present DID-bound certificates; ours goes with every call.
+		hc.Transport = &http.Transport{TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{n.Certificate},
+			InsecureSkipVerify: true, // no CA: the certificate must be bound to a DID instead
+			VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
+				_, err := (&DIDVerifier{Resolve: identity.NewResolver(identity.ResolverOptions{}).Resolve}).Verify(context.Background(), raw)
+				return err
+			}}}
+	}
+	if err := n.openDSP(ctx, deps.Signer, n.PublicURL, hc); err != nil {
+		n.publicLn.Close()
+		n.mgmtLn.Close()
+		closeOnErr()
+		return nil, err
+	}
 	pub, err := n.publicHandler(deps.Signer)
 	if err != nil {
 		n.publicLn.Close()
@@ -180,6 +201,11 @@ func (n *Node) Run(ctx context.Context) error {
 	errc := make(chan error, 2)
 	go func() { errc <- n.public.Serve(n.publicLn) }()
 	go func() { errc <- n.mgmt.Serve(n.mgmtLn) }()
+	if n.dsp != nil {
+		if err := n.dsp.Resume(ctx); err != nil {
+			n.log.Error("dsp: resuming processes", "error", err)
+		}
+	}
 	n.ready.Store(true)
 	n.log.Info("xborder node serving", "name", n.cfg.Name, "did", n.cfg.DID, "public", n.PublicURL, "management", n.MgmtURL)
 	var err error
@@ -199,6 +225,12 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	if serr := n.mgmt.Shutdown(sctx); serr != nil && err == nil {
 		err = serr
+	}
+	if n.dsp != nil {
+		if derr := n.dsp.Close(sctx); derr != nil && err == nil {
+			err = derr
+		}
+		n.dspDB.Close()
 	}
 	if cerr := n.ledger.Close(sctx); cerr != nil && err == nil {
 		err = cerr
@@ -313,6 +345,9 @@ func (n *Node) publicHandler(signer suite.Signer) (http.Handler, error) {
 		return nil, err
 	}
 	mux.Handle("/audit/", http.StripPrefix("/audit", ah))
+	if n.dsp != nil {
+		mux.Handle(dspPath+"/", http.StripPrefix(dspPath, n.dsp.Handler()))
+	}
 	mux.HandleFunc("GET /.well-known/dspace-version", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		// Unversioned and unauthenticated (DSP 2025-1 common protocol).

@@ -178,7 +178,7 @@ func TestNodeManagementAPI(t *testing.T) {
 	// OpenAPI lists every route; metrics count them.
 	_, _, body = do(t, "GET", m+"/openapi.json", "")
 	var doc struct {
-		OpenAPI string         `json:"openapi"`
+		OpenAPI string                    `json:"openapi"`
 		Paths   map[string]map[string]any `json:"paths"`
 	}
 	if err := json.Unmarshal([]byte(body), &doc); err != nil || doc.OpenAPI != "3.1.0" {
