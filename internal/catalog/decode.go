@@ -1,11 +1,12 @@
 package catalog
 
 import (
+	"github.com/xborder/xborder/internal/jsonstrict"
+
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"reflect"
 	"slices"
 	"strconv"
@@ -69,7 +70,7 @@ func DecodeEntry(data []byte) (*Entry, error) {
 		return nil, inputErr("", "an entry is a JSON object")
 	}
 	var e Entry
-	if err := strictUnmarshal(data, &e); err != nil {
+	if err := jsonstrict.Decode(data, &e); err != nil {
 		// Name the place of an unknown key, which encoding/json does not.
 		var generic any
 		dec := json.NewDecoder(bytes.NewReader(data))
@@ -82,20 +83,6 @@ func DecodeEntry(data []byte) (*Entry, error) {
 		return nil, jsonInputErr(err)
 	}
 	return &e, nil
-}
-
-// strictUnmarshal decodes one JSON value with unknown fields refused and
-// nothing after it.
-func strictUnmarshal(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("data after the JSON value")
-	}
-	return nil
 }
 
 func jsonInputErr(err error) error {
@@ -147,72 +134,11 @@ func scanJSON(data []byte) error {
 		}
 		return inputErr("", "not JSON: %v", err)
 	}
-	type frame struct {
-		obj  bool
-		keys map[string]bool
-		seg  string // the key or [index] of the value being read
-		idx  int
-	}
-	var stack []*frame
-	path := func() string {
-		var b strings.Builder
-		for _, f := range stack {
-			if f.obj {
-				if b.Len() > 0 {
-					b.WriteByte('.')
-				}
-				b.WriteString(f.seg)
-			} else {
-				b.WriteString("[" + strconv.Itoa(f.idx) + "]")
-			}
+	if e := jsonstrict.Check(data, maxDepth); e != nil {
+		if e.Depth {
+			return inputErr(e.Path, "nested more than %d deep", maxDepth)
 		}
-		return b.String()
-	}
-	expectKey := false
-	for i := 0; i < len(data); i++ {
-		switch c := data[i]; c {
-		case '{', '[':
-			if len(stack) >= maxDepth {
-				return inputErr(path(), "nested more than %d deep", maxDepth)
-			}
-			stack = append(stack, &frame{obj: c == '{'})
-			expectKey = c == '{'
-		case '}', ']':
-			stack = stack[:len(stack)-1]
-			expectKey = false
-		case ',':
-			if top := stack[len(stack)-1]; top.obj {
-				expectKey = true
-			} else {
-				top.idx++
-			}
-		case '"':
-			j := i + 1
-			escaped := false
-			for ; data[j] != '"'; j++ {
-				if data[j] == '\\' {
-					escaped = true
-					j++
-				}
-			}
-			if expectKey {
-				top := stack[len(stack)-1]
-				k := string(data[i+1 : j])
-				if escaped {
-					json.Unmarshal(data[i:j+1], &k)
-				}
-				if top.keys == nil {
-					top.keys = make(map[string]bool)
-				}
-				top.seg = k
-				if top.keys[k] {
-					return inputErr(path(), "duplicate key")
-				}
-				top.keys[k] = true
-				expectKey = false
-			}
-			i = j
-		}
+		return inputErr(e.Path, "duplicate key")
 	}
 	return nil
 }

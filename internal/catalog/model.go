@@ -1,6 +1,8 @@
 package catalog
 
 import (
+	"github.com/xborder/xborder/internal/jsonstrict"
+
 	"encoding/json"
 	"maps"
 	"slices"
@@ -95,7 +97,7 @@ func (a *AccessService) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, &a.Ref)
 	}
 	var s DataService
-	if err := strictUnmarshal(b, &s); err != nil {
+	if err := jsonstrict.Decode(b, &s); err != nil {
 		return err
 	}
 	a.Service = &s

@@ -75,7 +75,7 @@ type sampler struct {
 }
 
 func (s *sampler) add(v string, e *colEnv) {
-	v = trimSpace(v)
+	v = TrimSpace(v)
 	if v == "" {
 		return
 	}
@@ -130,7 +130,7 @@ type colPlan struct {
 
 // anyValue is the check of hint-only classes: any non-placeholder value.
 func anyValue(v string, _ *colEnv) match {
-	if s := trimSpace(v); s != "" && !placeholder(s) {
+	if s := TrimSpace(v); s != "" && !placeholder(s) {
 		return strongMatch
 	}
 	return noMatch
@@ -302,7 +302,7 @@ func (c *colCount) merge(o *colCount) {
 // count validates one non-empty value and tallies it. It returns the match,
 // whether it shows a minor, and the embedded kinds found (free text).
 func (p *colPlan) count(v string, c *colCount) (m match, minor bool, emb uint8) {
-	if v == "" || (v[0] <= ' ' || v[len(v)-1] <= ' ') && trimSpace(v) == "" {
+	if v == "" || (v[0] <= ' ' || v[len(v)-1] <= ' ') && TrimSpace(v) == "" {
 		return noMatch, false, 0
 	}
 	c.values++

@@ -12,7 +12,7 @@ import (
 
 func checkMasked(t *testing.T, c Class, v string) {
 	t.Helper()
-	s := trimSpace(v)
+	s := TrimSpace(v)
 	m := Mask(c, v)
 	if utf8.RuneCountInString(s) >= 4 && m == s {
 		t.Fatalf("Mask(%s, %q) returned the raw value", c, v)
@@ -37,7 +37,7 @@ func fuzzValidator(f *testing.F, c Class, fn func(string, *colEnv) match, prop f
 
 func compacted(v string) string {
 	var buf [64]byte
-	b, _ := compact(trimSpace(v), buf[:], "()")
+	b, _ := compact(TrimSpace(v), buf[:], "()")
 	return string(b)
 }
 
@@ -128,7 +128,7 @@ func FuzzClassifyValues(f *testing.F) {
 			t.Fatalf("unknown class %q", fp.Class)
 		}
 		for _, v := range []string{a, b, c} {
-			if s := trimSpace(v); utf8.RuneCountInString(s) >= 4 && (fp.Example == s || strings.Contains(fp.Reason, s)) {
+			if s := TrimSpace(v); utf8.RuneCountInString(s) >= 4 && (fp.Example == s || strings.Contains(fp.Reason, s)) {
 				t.Fatalf("raw value %q in %+v", v, fp)
 			}
 		}

@@ -51,7 +51,7 @@ const (
 // appendIdentity appends the tag and the normalised form of v, a valid value
 // of class c, to dst.
 func appendIdentity(dst []byte, c Class, v string) []byte {
-	s := trimSpace(v)
+	s := TrimSpace(v)
 	var buf [48]byte
 	switch c {
 	case ClassCNResidentID:

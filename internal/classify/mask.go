@@ -20,7 +20,7 @@ import (
 //   - health, biometric, religion, age and anything else: all '*' (at most
 //     8); so is any value the rules above would leave unchanged.
 func Mask(c Class, v string) string {
-	s := trimSpace(v)
+	s := TrimSpace(v)
 	if s == "" {
 		return ""
 	}

@@ -560,7 +560,7 @@ func (tp *tablePlan) identify(row []string, st *rowState) (uint64, int) {
 		if tp.keyIdx >= len(row) {
 			return 0, identNone
 		}
-		v := trimSpace(row[tp.keyIdx])
+		v := TrimSpace(row[tp.keyIdx])
 		if v == "" {
 			return 0, identNone
 		}
@@ -582,7 +582,7 @@ func (tp *tablePlan) identify(row []string, st *rowState) (uint64, int) {
 	for _, i := range tp.composite {
 		p := tp.cols[i]
 		if p.idx < len(row) {
-			v := trimSpace(row[p.idx])
+			v := TrimSpace(row[p.idx])
 			nonEmpty = nonEmpty || v != ""
 			b = append(b, v...)
 		}

@@ -33,8 +33,8 @@ type colEnv struct {
 
 func dateInt(y, m, d int) int { return y*10000 + m*100 + d }
 
-// trimSpace trims ASCII white space and the ideographic space U+3000.
-func trimSpace(s string) string {
+// TrimSpace trims ASCII white space and the ideographic space U+3000.
+func TrimSpace(s string) string {
 	for len(s) > 0 {
 		switch {
 		case s[0] == ' ' || s[0] == '\t' || s[0] == '\r' || s[0] == '\n':
@@ -208,7 +208,7 @@ var provinces = func() (t [100]bool) {
 // reference day, MOD 11-2 check character) → strong; the 15-digit GB
 // 11643-1989 form (province, 19YYMMDD birth date, no check digit) → weak.
 func residentID(v string, e *colEnv) match {
-	s := trimSpace(v)
+	s := TrimSpace(v)
 	if len(s) == 18 && plainAlnum(s) {
 		return residentIDCore(s, e.ref)
 	}
@@ -253,7 +253,7 @@ func residentIDCore(s string, ref int) match {
 // residentIDBirth returns the birth date (yyyymmdd) of a value residentID
 // accepted.
 func residentIDBirth(v string) (int, bool) {
-	s := trimSpace(v)
+	s := TrimSpace(v)
 	var buf [24]byte
 	if !(len(s) == 18 || len(s) == 15) || !plainAlnum(s) {
 		b, ok := compact(s, buf[:], "")
@@ -329,7 +329,7 @@ func cnMobileDigits(d []byte) bool {
 // starting 13–19 is taken as strong evidence, the column decides.
 func cnMobile(v string, _ *colEnv) match {
 	var buf [20]byte
-	d, _, _, ok := phoneDigits(trimSpace(v), buf[:])
+	d, _, _, ok := phoneDigits(TrimSpace(v), buf[:])
 	if ok && cnMobileDigits(d) {
 		return strongMatch
 	}
@@ -344,7 +344,7 @@ func cnMobile(v string, _ *colEnv) match {
 // North American numbers and bare 8-digit local numbers are weak.
 func phone(v string, _ *colEnv) match {
 	var buf [24]byte
-	d, plus, seps, ok := phoneDigits(trimSpace(v), buf[:])
+	d, plus, seps, ok := phoneDigits(TrimSpace(v), buf[:])
 	if !ok {
 		return noMatch
 	}
@@ -392,7 +392,7 @@ func iinKnown(d []byte) bool {
 // allowed) passing Luhn; strong with a known IIN, weak otherwise (some
 // domestic cards have issuer prefixes outside the list).
 func bankCard(v string, _ *colEnv) match {
-	s := trimSpace(v)
+	s := TrimSpace(v)
 	var d []byte
 	var buf [24]byte
 	if len(s) >= 12 && len(s) <= 19 && allDigits(s) {
@@ -417,7 +417,7 @@ func bankCard(v string, _ *colEnv) match {
 // uscc validates a unified social credit code (GB 32100-2015): 18
 // characters of the code alphabet with the MOD 31 check character.
 func uscc(v string, _ *colEnv) match {
-	s := trimSpace(v)
+	s := TrimSpace(v)
 	if len(s) != 18 || !plainAlnum(s) {
 		var buf [24]byte
 		b, ok := compact(s, buf[:], "")
@@ -441,7 +441,7 @@ func isEmailLocal(c byte) bool {
 // two labels of letters, digits and hyphens (or UTF-8) whose last label is
 // alphabetic and at least 2 long.
 func email(v string, _ *colEnv) match {
-	s := trimSpace(v)
+	s := TrimSpace(v)
 	at := -1
 	for i := 0; i < len(s); i++ {
 		if s[i] == '@' {
@@ -509,7 +509,7 @@ func emailDomainOK(d string) bool {
 // nothing matches; without an IP name hint, an IPv4 address whose octets
 // are all below 100 (as version numbers are) is weak.
 func ipAddress(v string, e *colEnv) match {
-	s := trimSpace(v)
+	s := TrimSpace(v)
 	if len(s) < 7 || len(s) > 64 {
 		return noMatch
 	}
@@ -601,9 +601,9 @@ const GeoPreciseDecimals = 3
 // Both parts must be in range; strong when every part has at least
 // GeoPreciseDecimals decimals (precise), weak otherwise (coarse).
 func geo(v string, e *colEnv) match {
-	s := trimSpace(v)
+	s := TrimSpace(v)
 	if len(s) > 2 && s[0] == '(' && s[len(s)-1] == ')' {
-		s = trimSpace(s[1 : len(s)-1])
+		s = TrimSpace(s[1 : len(s)-1])
 	}
 	sep := -1
 	for i := 0; i < len(s); i++ {
@@ -630,7 +630,7 @@ func geo(v string, e *colEnv) match {
 		return weakMatch
 	}
 	lat, d1, ok1 := parseDecimal(s[:sep])
-	lon, d2, ok2 := parseDecimal(trimSpace(trimLeft(s[sep+1:], ',')))
+	lon, d2, ok2 := parseDecimal(TrimSpace(trimLeft(s[sep+1:], ',')))
 	if (lat < -90 || lat > 90) && lon >= -90 && lon <= 90 {
 		lat, lon = lon, lat // "lon,lat" order (GeoJSON, many map APIs)
 	}
@@ -644,7 +644,7 @@ func geo(v string, e *colEnv) match {
 }
 
 func trimLeft(s string, c byte) string {
-	s = trimSpace(s)
+	s = TrimSpace(s)
 	for len(s) > 0 && s[0] == c {
 		s = s[1:]
 	}
@@ -674,7 +674,7 @@ func geoCoarse(v string, e *colEnv) match {
 // digits) are weak.
 func passport(v string, _ *colEnv) match {
 	var buf [16]byte
-	b, ok := compact(trimSpace(v), buf[:], "")
+	b, ok := compact(TrimSpace(v), buf[:], "")
 	if !ok || len(b) < 7 || len(b) > 11 {
 		return noMatch
 	}
@@ -704,7 +704,7 @@ func passport(v string, _ *colEnv) match {
 // character (0–9 or A).
 func hkid(v string, _ *colEnv) match {
 	var buf [16]byte
-	b, ok := compact(trimSpace(v), buf[:], "()")
+	b, ok := compact(TrimSpace(v), buf[:], "()")
 	if !ok || (len(b) != 8 && len(b) != 9) || !isUpper(b[0]) {
 		return noMatch
 	}
@@ -731,7 +731,7 @@ var ibanLengths = map[string]int{
 // alone for other countries (weak).
 func iban(v string, _ *colEnv) match {
 	var buf [40]byte
-	b, ok := compact(trimSpace(v), buf[:], "")
+	b, ok := compact(TrimSpace(v), buf[:], "")
 	if !ok || len(b) < 15 || len(b) > 34 || !isUpper(b[0]) || !isUpper(b[1]) || !isDigit(b[2]) || !isDigit(b[3]) {
 		return noMatch
 	}
@@ -754,7 +754,7 @@ func iban(v string, _ *colEnv) match {
 // numbers. AAA-GG-SSSS (dashes, dots or spaces) is strong, 9 bare digits
 // weak.
 func usSSN(v string, _ *colEnv) match {
-	s := trimSpace(v)
+	s := TrimSpace(v)
 	var d [9]byte
 	n := 0
 	var delim byte
@@ -806,7 +806,7 @@ func usSSN(v string, _ *colEnv) match {
 // YYYY年M月D日, DD/MM/YYYY and MM/DD/YYYY (month first when ambiguous),
 // optionally followed by a time after a space or 'T'.
 func parseDate(s string) (y, m, d int, ok bool) {
-	s = trimSpace(s)
+	s = TrimSpace(s)
 	if len(s) == 8 && allDigits(s) {
 		return num4(s), num2(s[4:]), num2(s[6:]), true
 	}
@@ -878,7 +878,7 @@ func age(v string, _ *colEnv) match {
 }
 
 func parseAge(v string) (int, bool) {
-	s := trimSpace(v)
+	s := TrimSpace(v)
 	n, i := 0, 0
 	for i < len(s) && isDigit(s[i]) && i < 3 {
 		n = n*10 + int(s[i]-'0')
@@ -887,7 +887,7 @@ func parseAge(v string) (int, bool) {
 	if i == 0 || n > 130 {
 		return 0, false
 	}
-	switch trimSpace(s[i:]) {
+	switch TrimSpace(s[i:]) {
 	case "", "岁", "周岁", "y", "yr", "yrs", "years", "Y":
 		return n, true
 	}
@@ -925,7 +925,7 @@ func isHan(r rune) bool {
 // two or three capitalised words ("First Last") → weak, so that they count
 // only under a name hint.
 func personName(v string, _ *colEnv) match {
-	s := trimSpace(v)
+	s := TrimSpace(v)
 	if s == "" || len(s) > 64 {
 		return noMatch
 	}
@@ -1012,7 +1012,7 @@ func latinName(s string) match {
 // strong; two markers → weak. English: a house number followed by a street
 // word (Street, St, Road, Rd, Avenue, …) → strong.
 func address(v string, _ *colEnv) match {
-	s := trimSpace(v)
+	s := TrimSpace(v)
 	if len(s) < 6 || len(s) > 512 {
 		return noMatch
 	}
@@ -1195,7 +1195,7 @@ func icd10(s string) match {
 // are mostly recognised by their name; under a health name hint any
 // non-placeholder value counts (see column.go).
 func health(v string, _ *colEnv) match {
-	s := trimSpace(v)
+	s := TrimSpace(v)
 	if m := icd10(s); m != noMatch {
 		return m
 	}
@@ -1240,7 +1240,7 @@ func englishDisease(s string) bool {
 // characters long (strong), or a reference to an image or audio file
 // (weak). It counts only under a biometric name hint.
 func biometric(v string, _ *colEnv) match {
-	s := trimSpace(v)
+	s := TrimSpace(v)
 	if len(s) >= 64 {
 		b64 := true
 		for i := 0; i < len(s) && b64; i++ {
@@ -1304,7 +1304,7 @@ func lowerASCII4(s string) string {
 // religion validates a religion value against a small vocabulary (Chinese
 // and English). "无"/"none"/"other" alone are weak.
 func religion(v string, _ *colEnv) match {
-	s := trimSpace(v)
+	s := TrimSpace(v)
 	if len(s) > 40 {
 		return noMatch
 	}

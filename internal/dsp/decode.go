@@ -1,6 +1,8 @@
 package dsp
 
 import (
+	"github.com/xborder/xborder/internal/jsonstrict"
+
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -254,51 +256,11 @@ func scanJSON(data []byte) error {
 		}
 		return badMsg("", "not JSON: %v", err)
 	}
-	type frame struct {
-		obj  bool
-		keys map[string]struct{}
-	}
-	var stack []*frame
-	expectKey := false
-	for i := 0; i < len(data); i++ {
-		switch c := data[i]; c {
-		case '{', '[':
-			if len(stack) >= maxDepth {
-				return badMsg("", "nested more than %d deep", maxDepth)
-			}
-			stack = append(stack, &frame{obj: c == '{'})
-			expectKey = c == '{'
-		case '}', ']':
-			stack = stack[:len(stack)-1]
-			expectKey = false
-		case ',':
-			expectKey = stack[len(stack)-1].obj
-		case '"':
-			j := i + 1
-			escaped := false
-			for ; data[j] != '"'; j++ {
-				if data[j] == '\\' {
-					escaped = true
-					j++
-				}
-			}
-			if expectKey {
-				top := stack[len(stack)-1]
-				k := string(data[i+1 : j])
-				if escaped {
-					json.Unmarshal(data[i:j+1], &k)
-				}
-				if top.keys == nil {
-					top.keys = make(map[string]struct{}, 8)
-				}
-				if _, dup := top.keys[k]; dup {
-					return badMsg(clip(k), "duplicate key")
-				}
-				top.keys[k] = struct{}{}
-				expectKey = false
-			}
-			i = j
+	if e := jsonstrict.Check(data, maxDepth); e != nil {
+		if e.Depth {
+			return badMsg("", "nested more than %d deep", maxDepth)
 		}
+		return badMsg(clip(e.Key), "duplicate key")
 	}
 	return nil
 }

@@ -172,7 +172,7 @@ func (w *worker) appendValue(dst []byte, o *op, v string) []byte {
 	case Drop, Null:
 		return dst
 	}
-	s := trimSpace(v)
+	s := classify.TrimSpace(v)
 	if s == "" {
 		return dst // empty stays empty
 	}
@@ -203,33 +203,6 @@ func (w *worker) appendValue(dst []byte, o *op, v string) []byte {
 		return append(dst, o.maskChar...) // not generalisable: one mask character
 	}
 	return dst
-}
-
-// trimSpace trims ASCII white space and the ideographic space U+3000.
-func trimSpace(s string) string {
-	for len(s) > 0 {
-		switch {
-		case s[0] == ' ' || s[0] == '\t' || s[0] == '\r' || s[0] == '\n':
-			s = s[1:]
-		case len(s) >= 3 && s[0] == 0xE3 && s[1] == 0x80 && s[2] == 0x80:
-			s = s[3:]
-		default:
-			goto right
-		}
-	}
-right:
-	for len(s) > 0 {
-		n := len(s)
-		switch {
-		case s[n-1] == ' ' || s[n-1] == '\t' || s[n-1] == '\r' || s[n-1] == '\n':
-			s = s[:n-1]
-		case n >= 3 && s[n-3] == 0xE3 && s[n-2] == 0x80 && s[n-1] == 0x80:
-			s = s[:n-3]
-		default:
-			return s
-		}
-	}
-	return s
 }
 
 // normKind is the normalisation before pseudonymising.

@@ -1,6 +1,8 @@
 package mask
 
 import (
+	"github.com/xborder/xborder/internal/jsonstrict"
+
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -147,7 +149,7 @@ func Parse(data []byte) (*Policy, error) {
 		Default json.RawMessage   `json:"default"`
 		Columns []json.RawMessage `json:"columns"`
 	}
-	if err := decodeStrict(data, &raw); err != nil {
+	if err := jsonstrict.Decode(data, &raw); err != nil {
 		return nil, fmt.Errorf("mask: policy: %s", jsonErr(err, ""))
 	}
 	if raw.Version == nil {
@@ -159,12 +161,12 @@ func Parse(data []byte) (*Policy, error) {
 	p := &Policy{Version: *raw.Version, Columns: make([]Rule, len(raw.Columns))}
 	if len(raw.Default) > 0 && !bytes.Equal(bytes.TrimSpace(raw.Default), []byte("null")) {
 		p.Default = new(Rule)
-		if err := decodeStrict(raw.Default, p.Default); err != nil {
+		if err := jsonstrict.Decode(raw.Default, p.Default); err != nil {
 			return nil, fmt.Errorf("mask: policy: %s", jsonErr(err, "default"))
 		}
 	}
 	for i, c := range raw.Columns {
-		if err := decodeStrict(c, &p.Columns[i]); err != nil {
+		if err := jsonstrict.Decode(c, &p.Columns[i]); err != nil {
 			return nil, fmt.Errorf("mask: policy: %s", jsonErr(err, fmt.Sprintf("columns[%d]", i)))
 		}
 	}
@@ -181,18 +183,6 @@ func (p *Policy) Marshal() ([]byte, error) {
 		return nil, fmt.Errorf("mask: policy: %w", err)
 	}
 	return append(b, '\n'), nil
-}
-
-func decodeStrict(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("data after the JSON value")
-	}
-	return nil
 }
 
 // jsonErr rewrites encoding/json errors so that they name the field by its

@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 	"github.com/xborder/xborder/internal/catalog"
 	"github.com/xborder/xborder/internal/contract"
 	"github.com/xborder/xborder/internal/identity"
+	"github.com/xborder/xborder/internal/jsonstrict"
 	"github.com/xborder/xborder/internal/rulebook"
 	"github.com/xborder/xborder/internal/statedb"
 )
@@ -126,9 +126,7 @@ func (n *Node) putDataset(w http.ResponseWriter, r *http.Request, _ Token) {
 		return
 	}
 	var e catalog.Entry
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&e); err != nil {
+	if err := jsonstrict.Decode(b, &e); err != nil {
 		apiError(w, http.StatusBadRequest, "invalid_entry", err.Error())
 		return
 	}
@@ -195,9 +193,7 @@ func (n *Node) postApproval(w http.ResponseWriter, r *http.Request, _ Token) {
 		return
 	}
 	var a approvalBody
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&a); err != nil {
+	if err := jsonstrict.Decode(b, &a); err != nil {
 		apiError(w, http.StatusBadRequest, "invalid_approval", err.Error())
 		return
 	}
