@@ -193,7 +193,7 @@ func (n *Node) openDSP(ctx context.Context, signer suite.Signer, publicURL strin
 		db.Close()
 		return fmt.Errorf("node: dsp: %w", err)
 	}
-	n.dsp, n.dspDB = dn, db
+	n.dsp, n.dspDB, n.dspStore = dn, db, store
 	return nil
 }
 

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,7 +21,7 @@ type testNode struct {
 	done   chan error
 }
 
-func startKeyNode(t *testing.T, country string, participants []Participant) *testNode {
+func startKeyNode(t *testing.T, country string, participants []Participant, mods ...func(*Config)) *testNode {
 	t.Helper()
 	s, err := suite.Generate(suite.Ed25519, nil)
 	if err != nil {
@@ -35,6 +36,9 @@ func startKeyNode(t *testing.T, country string, participants []Participant) *tes
 	cfg.Listen = Listen{Public: "127.0.0.1:0", Management: "127.0.0.1:0"}
 	cfg.Participants = participants
 	cfg.Anomaly.Disabled = true
+	for _, m := range mods {
+		m(&cfg)
+	}
 	n, err := Open(context.Background(), cfg, Deps{Logger: quiet(), Signer: s})
 	if err != nil {
 		t.Fatal(err)
@@ -141,5 +145,93 @@ func TestNegotiationThroughTheGate(t *testing.T) {
 	evs, _ = stranger.n.DSP().Events(ctx, dsp.KindNegotiation, dsp.Consumer, p.ConsumerPID)
 	if last := evs[len(evs)-1]; last.Code != "recipient_country_unknown" {
 		t.Fatalf("stranger: %+v", last)
+	}
+}
+
+// TestApprovalQueue: with park_filings, a request needing a filing waits in
+// the compliance office's queue; the office records the filing and
+// accepts, and the negotiation finalizes; a second one is rejected with a
+// reason the consumer receives.
+func TestApprovalQueue(t *testing.T) {
+	consumer := startKeyNode(t, "NL", nil)
+	provider := startKeyNode(t, "CN", []Participant{{DID: consumer.did, Country: "NL"}}, func(c *Config) { c.ParkFilings = true })
+	ctx := context.Background()
+	e := &catalog.Entry{Identifier: "xb86/CN/shenzhen-hospital/oncology-large", Title: catalog.LangMap{"en": "Oncology cases"}}
+	e.Governance = catalog.Governance{Owner: provider.did, ClassificationLevel: "internal", Sovereignty: "CN", AllowedPurposes: []string{"research"}}
+	e.Technical = &catalog.Technical{PIProfile: &catalog.PIProfile{Individuals: 250_000}}
+	if _, err := provider.n.stores.catalog.Register(ctx, e, catalog.RegisterOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	comp, _ := provider.n.Tokens().Add("office", RoleCompliance, time.Now())
+	m := provider.n.MgmtURL
+	request := func(id string) string {
+		p, err := consumer.n.DSP().RequestContract(ctx, provider.n.DSP().BaseURL(), provider.did, offer(id, e.Identifier, "research"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.ConsumerPID
+	}
+	queued := func() []negotiationView {
+		deadline := time.Now().Add(5 * time.Second)
+		for time.Now().Before(deadline) {
+			_, body := doBody(t, "GET", m+"/api/v1/negotiations?parked=true", comp, "")
+			var q []negotiationView
+			json.Unmarshal([]byte(body), &q)
+			if len(q) > 0 {
+				return q
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Fatal("nothing parked")
+		return nil
+	}
+	cpid := request("urn:uuid:o-1")
+	q := queued()
+	if len(q) != 1 || q[0].Dataset != e.Identifier || q[0].Counterparty != consumer.did {
+		t.Fatalf("queue: %+v", q)
+	}
+	// The office records the standard-contract filing, then accepts.
+	if code, body := doBody(t, "POST", m+"/api/v1/approvals", comp,
+		`{"provider":"`+provider.did+`","route":"CN_SC","ref":"SC-2026-0099","issued":"2026-01-05","expires":"2029-01-04"}`); code != 201 {
+		t.Fatalf("approval: %d %s", code, body)
+	}
+	if code, body := doBody(t, "POST", m+"/api/v1/negotiations/"+q[0].ProviderPID, comp, `{"verdict":"maybe"}`); code != 400 {
+		t.Fatalf("bad verdict: %d %s", code, body)
+	}
+	if code, body := doBody(t, "POST", m+"/api/v1/negotiations/"+q[0].ProviderPID, comp, `{"verdict":"accept"}`); code != 200 {
+		t.Fatalf("accept: %d %s", code, body)
+	}
+	if f := waitFinal(t, consumer, cpid); f.State != dsp.Finalized {
+		t.Fatalf("after approval: %s", f.State)
+	}
+	if code, _ := doBody(t, "POST", m+"/api/v1/negotiations/"+q[0].ProviderPID, comp, `{"verdict":"accept"}`); code != 409 {
+		t.Fatalf("deciding twice: %d", code)
+	}
+	// A rejection carries the office's reason to the consumer (a second
+	// provider, where the filing is not on record, so the request parks).
+	prov2 := startKeyNode(t, "CN", []Participant{{DID: consumer.did, Country: "NL"}}, func(c *Config) { c.ParkFilings = true })
+	e.Governance.Owner = prov2.did
+	if _, err := prov2.n.stores.catalog.Register(ctx, e, catalog.RegisterOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	comp2, _ := prov2.n.Tokens().Add("office", RoleCompliance, time.Now())
+	p, err := consumer.n.DSP().RequestContract(ctx, prov2.n.DSP().BaseURL(), prov2.did, offer("urn:uuid:o-2", e.Identifier, "research"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, comp = prov2.n.MgmtURL, comp2
+	q = queued()
+	if code, body := doBody(t, "POST", m+"/api/v1/negotiations/"+q[0].ProviderPID, comp,
+		`{"verdict":"reject","code":"filing_pending","en":"The filing is pending with the CAC.","zh":"备案尚在办理中。"}`); code != 200 {
+		t.Fatalf("reject: %d %s", code, body)
+	}
+	waitFinal(t, consumer, p.ConsumerPID)
+	evs, _ := consumer.n.DSP().Events(ctx, dsp.KindNegotiation, dsp.Consumer, p.ConsumerPID)
+	if last := evs[len(evs)-1]; last.Code != "filing_pending" {
+		t.Fatalf("consumer sees %+v", last)
+	}
+	// History with the reasons, for the operator.
+	if code, body := doBody(t, "GET", m+"/api/v1/negotiations/"+q[0].ProviderPID, comp, ""); code != 200 || !strings.Contains(body, "filing_pending") {
+		t.Fatalf("history: %d %s", code, body)
 	}
 }

@@ -88,6 +88,9 @@ func (n *Node) routes() []route {
 		{"GET", "/api/v1/agreements/{id...}", []Role{RoleAdmin, RoleCompliance, RoleOperations, RoleAuditor}, "One agreement with its event history.", audit.KindAgreement, n.getAgreement},
 		{"POST", "/api/v1/approvals", []Role{RoleCompliance}, "Record a filing or approval (route, ref, issued, expires) for an exporter.", audit.KindAuditLog, n.postApproval},
 		{"GET", "/api/v1/approvals", []Role{RoleCompliance, RoleAuditor}, "Filings and approvals on record for an exporter (?provider=DID).", audit.KindAuditLog, n.listApprovals},
+		{"GET", "/api/v1/negotiations", []Role{RoleCompliance, RoleOperations, RoleAdmin}, "Unfinished negotiations (?parked=true: the approval queue).", audit.KindAgreement, n.listNegotiations},
+		{"GET", "/api/v1/negotiations/{pid...}", []Role{RoleCompliance, RoleOperations, RoleAdmin, RoleAuditor}, "One negotiation (?role=provider|consumer) with its event history and the counterparty's reasons.", audit.KindAgreement, n.getNegotiation},
+		{"POST", "/api/v1/negotiations/{pid...}", []Role{RoleCompliance}, "Decide a parked negotiation: {\"verdict\":\"accept\"} or {\"verdict\":\"reject\",\"code\",\"en\",\"zh\"}.", audit.KindAgreement, n.decideNegotiation},
 	}
 }
 

@@ -43,17 +43,18 @@ import (
 
 // Node is a running connector.
 type Node struct {
-	cfg     Config
-	log     *slog.Logger
-	ledger  *audit.Log
-	tokens  *Tokens
-	reg     *prometheus.Registry
-	metrics *metrics
-	ready   atomic.Bool
-	webhook *anomaly.Webhook
-	stores  *stores
-	dsp     *dsp.Node
-	dspDB   *sql.DB
+	cfg      Config
+	log      *slog.Logger
+	ledger   *audit.Log
+	tokens   *Tokens
+	reg      *prometheus.Registry
+	metrics  *metrics
+	ready    atomic.Bool
+	webhook  *anomaly.Webhook
+	stores   *stores
+	dsp      *dsp.Node
+	dspDB    *sql.DB
+	dspStore dsp.Store
 
 	// Certificate is the node's DID-bound TLS certificate (with tls on).
 	Certificate tls.Certificate
