@@ -125,14 +125,20 @@ func TestNegotiationThroughTheGate(t *testing.T) {
 		t.Fatalf("marketing: %+v", last)
 	}
 
-	// Both ledgers hold the negotiation steps.
+	// Both ledgers hold the negotiation steps (a side records its last step
+	// just after storing it, so wait for the ledger to catch up).
 	for name, x := range map[string]*testNode{"provider": provider, "consumer": consumer} {
-		if err := x.n.Ledger().Sync(ctx); err != nil {
-			t.Fatal(err)
-		}
-		hits, err := x.n.Ledger().Query(ctx, audit.Query{Operation: audit.OpNegotiation, Limit: 1000})
-		if err != nil {
-			t.Fatal(err)
+		var hits []audit.Hit
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if err := x.n.Ledger().Sync(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if hits, err = x.n.Ledger().Query(ctx, audit.Query{Operation: audit.OpNegotiation, Limit: 1000}); err != nil {
+				t.Fatal(err)
+			}
+			if len(hits) >= 8 {
+				break
+			}
 		}
 		if len(hits) < 8 {
 			t.Fatalf("%s ledger: %d negotiation entries", name, len(hits))
