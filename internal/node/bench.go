@@ -1,0 +1,133 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/xborder/xborder/internal/catalog"
+	"github.com/xborder/xborder/internal/dsp"
+	"github.com/xborder/xborder/internal/identity"
+	"github.com/xborder/xborder/internal/suite"
+)
+
+// BenchNegotiations runs two nodes on loopback (a CN provider with one
+// registered dataset, an NL consumer) in directories under dir and
+// measures contract negotiations from the consumer's request to FINALIZED
+// through the whole stack — self-issued ID tokens on every message, the
+// compliance gate (rulebook) on the request, every step appended to both
+// audit ledgers — with inflight concurrent negotiations for d. It writes a
+// report to out.
+func BenchNegotiations(ctx context.Context, dir string, d time.Duration, inflight int, out io.Writer) error {
+	quiet := slog.New(slog.DiscardHandler)
+	start := func(sub, country string, participants []Participant) (*Node, string, context.CancelFunc, chan error, error) {
+		s, err := suite.Generate(suite.Ed25519, nil)
+		if err != nil {
+			return nil, "", nil, nil, err
+		}
+		k, err := identity.NewKeyDID(suite.Ed25519, s.Public())
+		if err != nil {
+			return nil, "", nil, nil, err
+		}
+		cfg := DefaultConfig()
+		cfg.DataDir, cfg.DID, cfg.Jurisdiction, cfg.Participants = dir+"/"+sub, k.DID, country, participants
+		cfg.Listen = Listen{Public: "127.0.0.1:0", Management: "127.0.0.1:0"}
+		cfg.Anomaly.Disabled = true
+		n, err := Open(ctx, cfg, Deps{Logger: quiet, Signer: s})
+		if err != nil {
+			return nil, "", nil, nil, err
+		}
+		rctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- n.Run(rctx) }()
+		return n, k.DID, cancel, done, nil
+	}
+	cons, consDID, cancelC, doneC, err := start("consumer", "NL", nil)
+	if err != nil {
+		return err
+	}
+	defer func() { cancelC(); <-doneC }()
+	prov, provDID, cancelP, doneP, err := start("provider", "CN", []Participant{{DID: consDID, Country: "NL"}})
+	if err != nil {
+		return err
+	}
+	defer func() { cancelP(); <-doneP }()
+	e := &catalog.Entry{Identifier: "xb86/CN/bench/oncology", Title: catalog.LangMap{"en": "Oncology cases"}}
+	e.Governance = catalog.Governance{Owner: provDID, ClassificationLevel: "internal", Sovereignty: "CN", AllowedPurposes: []string{"research"}}
+	e.Technical = &catalog.Technical{PIProfile: &catalog.PIProfile{Individuals: 800}}
+	if _, err := prov.stores.catalog.Register(ctx, e, catalog.RegisterOptions{}); err != nil {
+		return err
+	}
+	base := prov.DSP().BaseURL()
+	var seq atomic.Int64
+	negotiate := func() (time.Duration, error) {
+		id := fmt.Sprintf("urn:uuid:bench-offer-%d", seq.Add(1))
+		offer := json.RawMessage(`{"@id":"` + id + `","@type":"Offer","target":"` + e.Identifier +
+			`","permission":[{"action":"use","constraint":[{"leftOperand":"purpose","operator":"eq","rightOperand":"research"}]}]}`)
+		t0 := time.Now()
+		p, err := cons.DSP().RequestContract(ctx, base, provDID, offer)
+		if err != nil {
+			return 0, err
+		}
+		for {
+			q, err := cons.DSP().Process(ctx, dsp.KindNegotiation, dsp.Consumer, p.ConsumerPID)
+			if err != nil {
+				return 0, err
+			}
+			if q.State.Terminal() {
+				if q.State != dsp.Finalized {
+					return 0, fmt.Errorf("negotiation ended %s", q.State)
+				}
+				return time.Since(t0), nil
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	if _, err := negotiate(); err != nil { // warm-up
+		return err
+	}
+	var mu sync.Mutex
+	var lat []time.Duration
+	var firstErr error
+	dctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	t0 := time.Now()
+	var wg sync.WaitGroup
+	for range inflight {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for dctx.Err() == nil {
+				l, err := negotiate()
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				if err == nil {
+					lat = append(lat, l)
+				}
+				mu.Unlock()
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	el := time.Since(t0)
+	if firstErr != nil {
+		return firstErr
+	}
+	slices.Sort(lat)
+	p50, p99 := lat[(len(lat)-1)/2], lat[(len(lat)-1)*99/100]
+	fmt.Fprintf(out, "negotiations through the node stack (tokens, compliance gate, audit on both sides), %d in flight, %s\n", inflight, d)
+	fmt.Fprintf(out, "%d finalized: %.0f/s, request to FINALIZED p50 %.1f ms, p99 %.1f ms\n", len(lat), float64(len(lat))/el.Seconds(),
+		float64(p50)/1e6, float64(p99)/1e6)
+	return nil
+}
