@@ -44,19 +44,19 @@ const (
 	maxPackFileSize  = 512 << 20
 )
 
-// quietTessera sends tessera's klog output to slog at warning level and
-// above, so that commands print only what they mean to.
-func quietTessera(e *env) {
+// quietTessera silences tessera's klog output (tessera reports through
+// klog to stderr), so that commands print only what they mean to; the
+// ledger's own warnings and errors still go through slog.
+func quietTessera() {
 	klog.LogToStderr(false)
 	klog.SetOutput(io.Discard)
-	_ = e
 }
 
 func auditDir(e *env, flag string) string { return filepath.Join(dataDir(e, flag), auditSubdir) }
 
 // openAuditLog opens DATA_DIR/audit with its configured witnesses and TSA.
 func openAuditLog(e *env, dir string, origin string) (*audit.Log, error) {
-	quietTessera(e)
+	quietTessera()
 	opts := audit.Options{Origin: origin, Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	if b, err := os.ReadFile(filepath.Join(dir, witnessPolicy)); err == nil {
 		p, err := witness.ParsePolicy(b)
@@ -252,7 +252,7 @@ checked against the keys it carries, which proves integrity but not who made it.
 			if len(args) == 1 {
 				return verifyPackCmd(e, args[0], logKey, policyFile, rootsFile, format)
 			}
-			quietTessera(e)
+			quietTessera()
 			d := auditDir(e, dir)
 			if _, err := os.Stat(d); err != nil {
 				return badInput(fmt.Errorf("no audit ledger at %s", d), "give --data-dir, or a pack file to verify")
@@ -399,7 +399,7 @@ with the log) and lists matching entries in log order. Page with --after INDEX.`
 			if limit < 0 || limit > 10_000 {
 				return badInput(fmt.Errorf("--limit %d: out of range 1..10000", limit), "")
 			}
-			quietTessera(e)
+			quietTessera()
 			d := auditDir(e, dir)
 			x, err := audit.OpenIndex(d, nil)
 			if err != nil {
@@ -414,19 +414,12 @@ with the log) and lists matching entries in log order. Page with --after INDEX.`
 				return failure(err)
 			}
 			if format == "json" {
-				type row struct {
-					Index      uint64       `json:"index"`
-					Commitment string       `json:"commitment"`
-					Status     string       `json:"status"`
-					Event      *audit.Event `json:"event,omitempty"`
-				}
-				out := make([]row, 0, len(hits))
-				for _, h := range hits {
-					out = append(out, row{h.Index, hex.EncodeToString(h.Commitment[:]), h.Status, h.Event})
+				if hits == nil {
+					hits = []audit.Hit{}
 				}
 				enc := json.NewEncoder(e.stdout)
 				enc.SetIndent("", "  ")
-				return enc.Encode(out)
+				return enc.Encode(hits)
 			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "INDEX\tTIME\tACTOR\tOPERATION\tOBJECT\tRESULT\tREASON\tCLASS")
@@ -468,7 +461,7 @@ extra data (omitted when pruned). --consistency OLD[:NEW] prints the RFC 6962 co
 from tree size OLD to NEW (default: the latest checkpoint), one base64 hash per line.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			quietTessera(e)
+			quietTessera()
 			d := auditDir(e, dir)
 			vb, err := os.ReadFile(filepath.Join(d, "log.pub"))
 			if err != nil {
@@ -560,7 +553,7 @@ checks offline.`,
 			if object == "" {
 				return badInput(errors.New("--object is required"), "e.g. --object urn:xborder:agreement:…")
 			}
-			quietTessera(e)
+			quietTessera()
 			d := auditDir(e, dir)
 			if _, err := os.Stat(filepath.Join(d, "log.pub")); err != nil {
 				return badInput(fmt.Errorf("no audit ledger at %s", d), "")
@@ -746,16 +739,7 @@ in DATA_DIR/audit/witnesses.policy and publishes only checkpoints k of them cosi
 			}
 			srv := &http.Server{Handler: w.Handler(prefix), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
 			fmt.Fprintf(e.stderr, "xborder: witness %s listening on http://%s%s/add-checkpoint\n", cs.Name(), ln.Addr(), prefix)
-			go func() {
-				<-cmd.Context().Done()
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				srv.Shutdown(ctx)
-			}()
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				return failure(err)
-			}
-			return nil
+			return serveUntilDone(cmd.Context(), srv, ln)
 		},
 	}
 	serve.Flags().StringVar(&dir, "dir", "", "witness state directory")
@@ -789,19 +773,25 @@ so it can run beside the process that appends.`,
 			}
 			srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 60 * time.Second}
 			fmt.Fprintf(e.stderr, "xborder: audit read API on http://%s/checkpoint\n", ln.Addr())
-			go func() {
-				<-cmd.Context().Done()
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				srv.Shutdown(ctx)
-			}()
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				return failure(err)
-			}
-			return nil
+			return serveUntilDone(cmd.Context(), srv, ln)
 		},
 	}
 	c.Flags().StringVar(&dir, "data-dir", "", "data directory (default $XBORDER_DATA_DIR or ~/.xborder)")
 	c.Flags().StringVar(&listen, "listen", "127.0.0.1:7381", "address to listen on")
 	return c
+}
+
+// serveUntilDone serves srv on ln until ctx is done, then shuts it down
+// gracefully (5 s for requests in flight).
+func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener) error {
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return failure(err)
+	}
+	return nil
 }

@@ -118,7 +118,7 @@ Run it from cron, or let 'xborder serve' run the rules continuously.`,
 			if err != nil {
 				return badInput(err, "")
 			}
-			quietTessera(e)
+			quietTessera()
 			var x *audit.Index
 			if l != nil {
 				x = l.Index()

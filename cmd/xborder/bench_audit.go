@@ -66,7 +66,7 @@ Files go to a temporary directory unless --dir is given.`,
 			} else if err := os.MkdirAll(dir, 0o700); err != nil {
 				return failure(err)
 			}
-			quietTessera(e)
+			quietTessera()
 			return benchAudit(cmd.Context(), e, dir, dur, writers, entries, batchAge, indexEvery)
 		},
 	}

@@ -31,7 +31,7 @@ go test ./internal/dsp -bench Negotiation.`,
 				return failure(err)
 			}
 			defer os.RemoveAll(dir)
-			quietTessera(e)
+			quietTessera()
 			if err := node.BenchNegotiations(cmd.Context(), dir, dur, inflight, e.stdout); err != nil {
 				return failure(err)
 			}

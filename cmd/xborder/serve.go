@@ -50,7 +50,7 @@ gracefully. See docs/serve.md.`,
 				return badInput(err, "")
 			}
 			logger := newLogger(e, cfg.LogLevel, cfg.LogFormat)
-			quietTessera(e)
+			quietTessera()
 			deps := node.Deps{Logger: logger}
 			if cfg.Key != "" {
 				if deps.Signer, err = loadSigner(cfg.Key); err != nil {

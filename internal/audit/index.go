@@ -5,6 +5,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -559,6 +561,18 @@ type Hit struct {
 	Commitment [32]byte
 	Status     string
 	Event      *Event // nil when pruned or missing
+}
+
+// MarshalJSON writes a hit as {"index", "commitment" (hex), "status",
+// "event" (absent when pruned or missing)}: the form of the CLI's and the
+// management API's query results.
+func (h Hit) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Index      uint64 `json:"index"`
+		Commitment string `json:"commitment"`
+		Status     string `json:"status"`
+		Event      *Event `json:"event,omitempty"`
+	}{h.Index, hex.EncodeToString(h.Commitment[:]), h.Status, h.Event})
 }
 
 // Query returns entries matching q in log order.

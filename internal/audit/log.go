@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/transparency-dev/tessera"
@@ -83,7 +82,6 @@ type Options struct {
 // Log is an open audit log. Append is safe for concurrent use.
 type Log struct {
 	dir      string
-	abs      string
 	origin   string
 	verifier note.Verifier
 	signer   note.Signer
@@ -105,34 +103,11 @@ type Log struct {
 	cancel   context.CancelFunc
 }
 
-// openDirs guards against two Logs on one directory in one process
-// (tessera's POSIX fcntl locks do not exclude threads of the same process).
-var (
-	openMu   sync.Mutex
-	openDirs = map[string]bool{}
-)
-
 // Open opens (creating if needed) the audit log in dir. A directory can be
-// open only once per process; Close releases it.
+// open by one Log at a time, in this process or another (an flock on
+// dir/.lock, which — unlike tessera's fcntl locks — also excludes a second
+// Open in the same process); Close releases it.
 func Open(dir string, opts Options) (l *Log, err error) {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return nil, fmt.Errorf("audit: %w", err)
-	}
-	openMu.Lock()
-	if openDirs[abs] {
-		openMu.Unlock()
-		return nil, fmt.Errorf("audit: %s is already open in this process", dir)
-	}
-	openDirs[abs] = true
-	openMu.Unlock()
-	defer func() {
-		if err != nil {
-			openMu.Lock()
-			delete(openDirs, abs)
-			openMu.Unlock()
-		}
-	}()
 	if opts.Origin == "" {
 		opts.Origin = "xborder.audit"
 	}
@@ -253,7 +228,7 @@ func Open(dir string, opts Options) (l *Log, err error) {
 	}
 	l = &Log{
 		unlock: unlock,
-		dir:    dir, abs: abs, origin: signer.Name(), verifier: verifier, vkey: vkey, signer: signer, opts: opts,
+		dir:    dir, origin: signer.Name(), verifier: verifier, vkey: vkey, signer: signer, opts: opts,
 		appender: appender, shutdown: shutdown, cancel: cancel, reader: reader, payloads: pw, index: idx,
 		awaiter:  tessera.NewPublicationAwaiter(ctx, reader.ReadCheckpoint, 10*time.Millisecond),
 		tailDone: make(chan struct{}), stampDone: make(chan struct{}), checked: make(chan struct{}),
@@ -494,9 +469,6 @@ func (l *Log) Close(ctx context.Context) error {
 		err = cerr
 	}
 	l.unlock()
-	openMu.Lock()
-	delete(openDirs, l.abs)
-	openMu.Unlock()
 	return err
 }
 

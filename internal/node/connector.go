@@ -173,7 +173,6 @@ func (n *Node) openDSP(ctx context.Context, signer suite.Signer, publicURL strin
 		db.Close()
 		return fmt.Errorf("node: dsp store: %w", err)
 	}
-	res := identity.NewResolver(identity.ResolverOptions{HTTPClient: httpClient, Timeout: 10 * time.Second})
 	kid := n.cfg.DID + "#key-1"
 	if k, err := identity.NewKeyDID(signer.Alg(), signer.Public()); err == nil && k.DID == n.cfg.DID {
 		kid = k.VerificationMethodID()
@@ -182,7 +181,7 @@ func (n *Node) openDSP(ctx context.Context, signer suite.Signer, publicURL strin
 		ParticipantID: n.cfg.DID,
 		PublicURL:     strings.TrimSuffix(publicURL, "/") + dspPath,
 		Store:         store,
-		Auth:          sitokenAuth{&sitoken.Verifier{Audience: n.cfg.DID, Resolve: res.ResolveKey, Keys: suite.NewVerifierCache(4096)}},
+		Auth:          sitokenAuth{&sitoken.Verifier{Audience: n.cfg.DID, Resolve: n.resolver.ResolveKey, Keys: suite.NewVerifierCache(4096)}},
 		Policy:        gatePolicy{n: n, gate: &gate.Gate{ParkFilings: n.cfg.ParkFilings}},
 		Events:        auditSink{n},
 		Client:        &dsp.Client{HTTP: httpClient, Tokens: tokenSource{signer: signer, did: n.cfg.DID, kid: kid}},

@@ -236,15 +236,8 @@ func (n *Node) getEntries(w http.ResponseWriter, r *http.Request, _ Token) {
 		n.log.Error("audit query", "error", err)
 		return
 	}
-	type row struct {
-		Index      uint64       `json:"index"`
-		Commitment string       `json:"commitment"`
-		Status     string       `json:"status"`
-		Event      *audit.Event `json:"event,omitempty"`
-	}
-	out := make([]row, 0, len(hits))
-	for _, h := range hits {
-		out = append(out, row{h.Index, hex.EncodeToString(h.Commitment[:]), h.Status, h.Event})
+	if hits == nil {
+		hits = []audit.Hit{}
 	}
 	if len(hits) > 0 && (q.Limit == 0 && len(hits) == 100 || q.Limit > 0 && len(hits) == q.Limit) {
 		next := *r.URL
@@ -253,7 +246,7 @@ func (n *Node) getEntries(w http.ResponseWriter, r *http.Request, _ Token) {
 		next.RawQuery = nv.Encode()
 		w.Header().Set("Link", "<"+next.RequestURI()+`>; rel="next"`)
 	}
-	writeJSON(w, out)
+	writeJSON(w, hits)
 }
 
 func (n *Node) getPack(w http.ResponseWriter, r *http.Request, _ Token) {

@@ -52,6 +52,7 @@ type Node struct {
 	ready    atomic.Bool
 	webhook  *anomaly.Webhook
 	stores   *stores
+	resolver *identity.Resolver
 	dsp      *dsp.Node
 	dspDB    *sql.DB
 	dspStore dsp.Store
@@ -87,7 +88,10 @@ func Open(ctx context.Context, cfg Config, deps Deps) (*Node, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("node: data directory: %w", err)
 	}
-	n := &Node{cfg: cfg, log: logger, reg: prometheus.NewRegistry()}
+	n := &Node{cfg: cfg, log: logger, reg: prometheus.NewRegistry(),
+		// One resolver (with its caches) for every DID the node resolves:
+		// signers of agreements, TLS peers, token issuers.
+		resolver: identity.NewResolver(identity.ResolverOptions{HTTPClient: &http.Client{Timeout: 10 * time.Second}, Timeout: 10 * time.Second})}
 	n.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	n.metrics = newMetrics(n.reg)
 	var err error
@@ -136,8 +140,7 @@ func Open(ctx context.Context, cfg Config, deps Deps) (*Node, error) {
 			closeOnErr()
 			return nil, err
 		}
-		res := identity.NewResolver(identity.ResolverOptions{HTTPClient: &http.Client{Timeout: 10 * time.Second}, Timeout: 10 * time.Second})
-		n.publicLn = tls.NewListener(n.publicLn, ServerTLS(cert, &DIDVerifier{Resolve: res.Resolve}))
+		n.publicLn = tls.NewListener(n.publicLn, ServerTLS(cert, &DIDVerifier{Resolve: n.resolver.Resolve}))
 		n.PublicURL = "https://" + n.publicLn.Addr().String()
 		n.Certificate = cert
 	}
@@ -148,7 +151,7 @@ func Open(ctx context.Context, cfg Config, deps Deps) (*Node, error) {
 		hc.Transport = &http.Transport{TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{n.Certificate},
 			InsecureSkipVerify: true, // no CA: the certificate must be bound to a DID instead
 			VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
-				_, err := (&DIDVerifier{Resolve: identity.NewResolver(identity.ResolverOptions{}).Resolve}).Verify(context.Background(), raw)
+				_, err := (&DIDVerifier{Resolve: n.resolver.Resolve}).Verify(context.Background(), raw)
 				return err
 			}}}
 	}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/xborder/xborder/internal/catalog"
 	"github.com/xborder/xborder/internal/contract"
-	"github.com/xborder/xborder/internal/identity"
 	"github.com/xborder/xborder/internal/jsonstrict"
 	"github.com/xborder/xborder/internal/rulebook"
 	"github.com/xborder/xborder/internal/statedb"
@@ -43,8 +42,7 @@ func openStores(ctx context.Context, cfg Config, n *Node) (*stores, error) {
 		s.close()
 		return nil, fmt.Errorf("node: catalog: %w", err)
 	}
-	res := identity.NewResolver(identity.ResolverOptions{HTTPClient: &http.Client{Timeout: 10 * time.Second}, Timeout: 10 * time.Second})
-	if s.contracts, err = contract.OpenStore(ctx, s.contractDB, contract.StoreOptions{Resolve: res.ResolveKey, Logger: n.log}); err != nil {
+	if s.contracts, err = contract.OpenStore(ctx, s.contractDB, contract.StoreOptions{Resolve: n.resolver.ResolveKey, Logger: n.log}); err != nil {
 		s.close()
 		return nil, fmt.Errorf("node: contract store: %w", err)
 	}
