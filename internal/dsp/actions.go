@@ -396,6 +396,9 @@ type TransferRequest struct {
 	Format string
 	// DataAddress is the destination of a push transfer; nil for pull.
 	DataAddress *DataAddress
+	// Extensions go with the request (for example the consumer's
+	// ephemeral key of xborder's data plane).
+	Extensions Extensions
 }
 
 // RequestTransfer starts a transfer as the consumer under a finalized
@@ -407,11 +410,13 @@ func (n *Node) RequestTransfer(ctx context.Context, providerURL, providerID stri
 	if err != nil {
 		return nil, err
 	}
-	msg := &TransferRequestMessage{ConsumerPID: n.cfg.NewPID(), AgreementID: req.AgreementID, Format: req.Format, DataAddress: req.DataAddress, CallbackAddress: n.callback}
+	msg := &TransferRequestMessage{ConsumerPID: n.cfg.NewPID(), AgreementID: req.AgreementID, Format: req.Format, DataAddress: req.DataAddress, CallbackAddress: n.callback,
+		Extensions: req.Extensions}
 	if err := msg.validate(); err != nil {
 		return nil, err
 	}
 	p := &Process{Kind: KindTransfer, Role: Consumer, ConsumerPID: msg.ConsumerPID, State: Requested, Counterparty: providerID,
-		PeerAddress: addr, AgreementID: req.AgreementID, Format: req.Format, DataAddress: req.DataAddress}
+		PeerAddress: addr, AgreementID: req.AgreementID, Format: req.Format, DataAddress: req.DataAddress,
+		Extensions: req.Extensions.clone()}
 	return n.create(ctx, p, StepTransferRequest, msg)
 }

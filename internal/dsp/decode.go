@@ -127,6 +127,11 @@ func Decode(data []byte) (Message, error) {
 	if err := json.Unmarshal(data, m); err != nil {
 		return nil, jsonErr(err)
 	}
+	if t, ok := m.(*TransferRequestMessage); ok {
+		if t.Extensions, err = readExtensions(top); err != nil {
+			return nil, err
+		}
+	}
 	if v, ok := m.(interface{ validate() error }); ok {
 		if err := v.validate(); err != nil {
 			return nil, err
@@ -374,6 +379,9 @@ func (m *ContractNegotiationError) validate() error { return checkReason(m.Reaso
 
 func (m *TransferRequestMessage) validate() error {
 	if err := requireAll("consumerPid", m.ConsumerPID, "agreementId", m.AgreementID, "format", m.Format, "callbackAddress", m.CallbackAddress); err != nil {
+		return err
+	}
+	if err := m.Extensions.validate(); err != nil {
 		return err
 	}
 	return checkCallback("callbackAddress", m.CallbackAddress)

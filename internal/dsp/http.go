@@ -494,7 +494,7 @@ func (n *Node) initialTransfer(w http.ResponseWriter, r *http.Request) {
 	}
 	n.created(w, r, &Process{Kind: KindTransfer, Role: Provider, ProviderPID: n.cfg.NewPID(), ConsumerPID: m.ConsumerPID,
 		State: Requested, PeerAddress: strings.TrimRight(m.CallbackAddress, "/"), AgreementID: m.AgreementID, Format: m.Format,
-		DataAddress: m.DataAddress}, StepTransferRequest, caller)
+		DataAddress: m.DataAddress, Extensions: m.Extensions}, StepTransferRequest, caller)
 }
 
 func head(raw json.RawMessage) PolicyHead {

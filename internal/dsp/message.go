@@ -127,6 +127,10 @@ type TransferRequestMessage struct {
 	Format          string       `json:"format"`
 	DataAddress     *DataAddress `json:"dataAddress,omitempty"`
 	CallbackAddress string       `json:"callbackAddress"`
+	// Extensions are properties under absolute IRIs that other contexts
+	// define (see [Extensions]); connectors that do not know them ignore
+	// them.
+	Extensions Extensions `json:"-"`
 }
 
 // TransferStartMessage starts (provider) or resumes (either party) a
@@ -336,7 +340,11 @@ func (m ContractNegotiationError) MarshalJSON() ([]byte, error) {
 }
 func (m TransferRequestMessage) MarshalJSON() ([]byte, error) {
 	type plain TransferRequestMessage
-	return encode(m.MessageType(), plain(m))
+	b, err := encode(m.MessageType(), plain(m))
+	if err != nil {
+		return nil, err
+	}
+	return m.Extensions.appendTo(b)
 }
 func (m TransferStartMessage) MarshalJSON() ([]byte, error) {
 	type plain TransferStartMessage

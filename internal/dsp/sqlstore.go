@@ -65,6 +65,8 @@ var migrations = [][]string{
 			PRIMARY KEY (kind, role, pid, seq)
 		)`,
 	},
+	// 2: the extensions of transfer requests (JSON object, '' for none).
+	{`ALTER TABLE dsp_processes ADD COLUMN extensions TEXT NOT NULL DEFAULT ''`},
 }
 
 // SchemaVersion is the version of the dsp_ tables this release writes.
@@ -201,12 +203,12 @@ const (
 	sqlGet    = `SELECT ` + processColumns + ` FROM dsp_processes WHERE kind = $1 AND role = $2 AND pid = $3`
 	sqlByPeer = `SELECT ` + processColumns + ` FROM dsp_processes WHERE kind = $1 AND role = $2 AND counterparty = $3 AND peer_pid = $4`
 	sqlInsert = `INSERT INTO dsp_processes (` + processColumns + `)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) ON CONFLICT DO NOTHING`
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) ON CONFLICT DO NOTHING`
 	// The values are those of processRow, then the version read.
 	sqlUpdate = `UPDATE dsp_processes SET peer_pid = $4, counterparty = $5, peer_address = $6, state = $7,
 		version = $8, is_open = $9, offer = $10, agreement = $11, agreement_id = $12, target = $13, parked = $14, format = $15,
-		data_address = $16, outbox = $17, updated_at = $19
-		WHERE kind = $1 AND role = $2 AND pid = $3 AND version = $20 AND created_at = $18`
+		data_address = $16, outbox = $17, updated_at = $19, extensions = $20
+		WHERE kind = $1 AND role = $2 AND pid = $3 AND version = $21 AND created_at = $18`
 	sqlEvent = `INSERT INTO dsp_events (kind, role, pid, seq, at, provider_pid, consumer_pid, counterparty, actor, sender, from_state, to_state, step, code, agreement_id, target)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`
 	sqlEvents = `SELECT seq, at, provider_pid, consumer_pid, counterparty, actor, sender, from_state, to_state, step, code, agreement_id, target
@@ -214,7 +216,7 @@ const (
 	sqlUnfinished = `SELECT ` + processColumns + ` FROM dsp_processes WHERE is_open = 1 ORDER BY updated_at`
 )
 
-const processColumns = `kind, role, pid, peer_pid, counterparty, peer_address, state, version, is_open, offer, agreement, agreement_id, target, parked, format, data_address, outbox, created_at, updated_at`
+const processColumns = `kind, role, pid, peer_pid, counterparty, peer_address, state, version, is_open, offer, agreement, agreement_id, target, parked, format, data_address, outbox, created_at, updated_at, extensions`
 
 func processRow(p *Process) ([]any, error) {
 	da, ob := "", ""
@@ -232,6 +234,14 @@ func processRow(p *Process) ([]any, error) {
 		}
 		ob = string(b)
 	}
+	ext := ""
+	if len(p.Extensions) > 0 {
+		b, err := json.Marshal(p.Extensions)
+		if err != nil {
+			return nil, fmt.Errorf("dsp: encoding the extensions: %w", err)
+		}
+		ext = string(b)
+	}
 	open := 0
 	if !p.State.Terminal() || p.Outbox != nil {
 		open = 1
@@ -242,7 +252,7 @@ func processRow(p *Process) ([]any, error) {
 	}
 	return []any{string(p.Kind), string(p.Role), p.PID(), p.PeerPID(), p.Counterparty, p.PeerAddress, string(p.State),
 		p.Version, open, string(p.Offer), string(p.Agreement), p.AgreementID, p.Target, parked, p.Format, da, ob,
-		p.Created.UnixMilli(), p.Updated.UnixMilli()}, nil
+		p.Created.UnixMilli(), p.Updated.UnixMilli(), ext}, nil
 }
 
 type scanner interface{ Scan(...any) error }
@@ -251,11 +261,11 @@ func scanProcess(s scanner) (*Process, error) {
 	var (
 		p                                            Process
 		kind, role, pid, peer, state, offer, agr, da string
-		ob                                           string
+		ob, ext                                      string
 		open, parked, created, updated               int64
 	)
 	if err := s.Scan(&kind, &role, &pid, &peer, &p.Counterparty, &p.PeerAddress, &state, &p.Version, &open, &offer,
-		&agr, &p.AgreementID, &p.Target, &parked, &p.Format, &da, &ob, &created, &updated); err != nil {
+		&agr, &p.AgreementID, &p.Target, &parked, &p.Format, &da, &ob, &created, &updated, &ext); err != nil {
 		return nil, err
 	}
 	p.Kind, p.Role, p.State, p.Parked = Kind(kind), Role(role), State(state), parked == 1
@@ -280,6 +290,11 @@ func scanProcess(s scanner) (*Process, error) {
 		p.Outbox = new(Outgoing)
 		if err := json.Unmarshal([]byte(ob), p.Outbox); err != nil {
 			return nil, fmt.Errorf("dsp: the stored outbox of %s is corrupt: %w", pid, err)
+		}
+	}
+	if ext != "" {
+		if err := json.Unmarshal([]byte(ext), &p.Extensions); err != nil {
+			return nil, fmt.Errorf("dsp: the stored extensions of %s are corrupt: %w", pid, err)
 		}
 	}
 	p.Created, p.Updated = time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()

@@ -42,6 +42,9 @@ type Process struct {
 	// token: never log it.
 	Format      string
 	DataAddress *DataAddress
+	// Extensions are those of the TransferRequestMessage (see
+	// [Extensions]), kept for the data plane.
+	Extensions Extensions
 
 	// Outbox is the message this side still has to deliver: the one its
 	// last own transition produced. Node.Resume delivers it after a
@@ -87,6 +90,7 @@ func (p *Process) clone() *Process {
 		o := *p.Outbox
 		c.Outbox = &o
 	}
+	c.Extensions = p.Extensions.clone()
 	return &c
 }
 

@@ -79,7 +79,7 @@ func TestSQLStore(t *testing.T) {
 	if open, _ := s.Unfinished(ctx); len(open) != 1 || open[0].ProviderPID != "urn:uuid:p3" {
 		t.Fatalf("unfinished after the outbox is cleared: %+v", open)
 	}
-	if v := SchemaVersion(); v != 1 {
+	if v := SchemaVersion(); v != 2 {
 		t.Errorf("schema version %d", v)
 	}
 }
