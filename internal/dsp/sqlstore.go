@@ -66,7 +66,9 @@ var migrations = [][]string{
 		)`,
 	},
 	// 2: the extensions of transfer requests (JSON object, '' for none).
-	{`ALTER TABLE dsp_processes ADD COLUMN extensions TEXT NOT NULL DEFAULT ''`},
+	// and the lookup of a negotiation by its agreement, for the data plane.
+	{`ALTER TABLE dsp_processes ADD COLUMN extensions TEXT NOT NULL DEFAULT ''`,
+		`CREATE INDEX dsp_processes_agreement ON dsp_processes (agreement_id, kind, role)`},
 }
 
 // SchemaVersion is the version of the dsp_ tables this release writes.
@@ -150,7 +152,7 @@ func migrateOne(ctx context.Context, db *sql.DB) (bool, error) {
 type SQLStore struct {
 	db    *sql.DB
 	stmts struct {
-		get, byPeer, insert, update, event, events, unfinished *sql.Stmt
+		get, byPeer, insert, update, event, events, unfinished, byAgreement *sql.Stmt
 	}
 }
 
@@ -170,7 +172,7 @@ func OpenSQLStore(ctx context.Context, db *sql.DB) (*SQLStore, error) {
 		dst **sql.Stmt
 		q   string
 	}{
-		{&s.stmts.get, sqlGet}, {&s.stmts.byPeer, sqlByPeer}, {&s.stmts.insert, sqlInsert}, {&s.stmts.update, sqlUpdate},
+		{&s.stmts.get, sqlGet}, {&s.stmts.byPeer, sqlByPeer}, {&s.stmts.insert, sqlInsert}, {&s.stmts.update, sqlUpdate}, {&s.stmts.byAgreement, sqlByAgreement},
 		{&s.stmts.event, sqlEvent}, {&s.stmts.events, sqlEvents}, {&s.stmts.unfinished, sqlUnfinished},
 	} {
 		st, err := db.PrepareContext(ctx, p.q)
@@ -187,7 +189,7 @@ func OpenSQLStore(ctx context.Context, db *sql.DB) (*SQLStore, error) {
 // database, which belongs to the caller.
 func (s *SQLStore) Close() error {
 	var first error
-	for _, st := range []*sql.Stmt{s.stmts.get, s.stmts.byPeer, s.stmts.insert, s.stmts.update, s.stmts.event, s.stmts.events, s.stmts.unfinished} {
+	for _, st := range []*sql.Stmt{s.stmts.get, s.stmts.byPeer, s.stmts.insert, s.stmts.update, s.stmts.event, s.stmts.events, s.stmts.unfinished, s.stmts.byAgreement} {
 		if st != nil {
 			if err := st.Close(); err != nil && first == nil {
 				first = err
@@ -214,6 +216,8 @@ const (
 	sqlEvents = `SELECT seq, at, provider_pid, consumer_pid, counterparty, actor, sender, from_state, to_state, step, code, agreement_id, target
 		FROM dsp_events WHERE kind = $1 AND role = $2 AND pid = $3 ORDER BY seq`
 	sqlUnfinished = `SELECT ` + processColumns + ` FROM dsp_processes WHERE is_open = 1 ORDER BY updated_at`
+	// Agreement @ids are unique per side (new UUIDs); the first is the one.
+	sqlByAgreement = `SELECT ` + processColumns + ` FROM dsp_processes WHERE agreement_id = $1 AND kind = 'negotiation' AND role = $2 ORDER BY created_at LIMIT 1`
 )
 
 const processColumns = `kind, role, pid, peer_pid, counterparty, peer_address, state, version, is_open, offer, agreement, agreement_id, target, parked, format, data_address, outbox, created_at, updated_at, extensions`
@@ -441,4 +445,19 @@ func (s *SQLStore) Unfinished(ctx context.Context) ([]*Process, error) {
 		return nil, fmt.Errorf("dsp: reading open processes: %w", err)
 	}
 	return out, nil
+}
+
+// ByAgreement implements [Store].
+func (s *SQLStore) ByAgreement(ctx context.Context, r Role, agreementID string) (*Process, error) {
+	if agreementID == "" {
+		return nil, ErrNotFound
+	}
+	p, err := scanProcess(s.stmts.byAgreement.QueryRowContext(ctx, agreementID, string(r)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("dsp: reading the negotiation of agreement %s: %w", agreementID, err)
+	}
+	return p, nil
 }

@@ -160,6 +160,9 @@ type Store interface {
 	// Unfinished returns the processes that are not in a final state or
 	// still have an outbox, for Node.Resume.
 	Unfinished(ctx context.Context) ([]*Process, error)
+	// ByAgreement returns this side's negotiation (role r) that produced
+	// the agreement with @id agreementID, or ErrNotFound.
+	ByAgreement(ctx context.Context, r Role, agreementID string) (*Process, error)
 }
 
 // Store errors.

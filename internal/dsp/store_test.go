@@ -79,6 +79,21 @@ func TestSQLStore(t *testing.T) {
 	if open, _ := s.Unfinished(ctx); len(open) != 1 || open[0].ProviderPID != "urn:uuid:p3" {
 		t.Fatalf("unfinished after the outbox is cleared: %+v", open)
 	}
+	c.AgreementID = "urn:uuid:agreement-1"
+	if err := s.Update(ctx, c, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.ByAgreement(ctx, Provider, "urn:uuid:agreement-1"); err != nil || got.ProviderPID != "urn:uuid:p1" {
+		t.Errorf("by agreement: %v %+v", err, got)
+	}
+	for _, q := range []struct {
+		r  Role
+		id string
+	}{{Consumer, "urn:uuid:agreement-1"}, {Provider, "urn:uuid:other"}, {Provider, ""}} {
+		if _, err := s.ByAgreement(ctx, q.r, q.id); !errors.Is(err, ErrNotFound) {
+			t.Errorf("by agreement %s %q: %v, want ErrNotFound", q.r, q.id, err)
+		}
+	}
 	if v := SchemaVersion(); v != 2 {
 		t.Errorf("schema version %d", v)
 	}
