@@ -177,13 +177,21 @@ func (n *Node) openDSP(ctx context.Context, signer suite.Signer, publicURL strin
 	if k, err := identity.NewKeyDID(signer.Alg(), signer.Public()); err == nil && k.DID == n.cfg.DID {
 		kid = k.VerificationMethodID()
 	}
+	n.dspDB, n.dspStore = db, store
+	data, err := n.openDataPlane(ctx, signer, kid, publicURL, httpClient)
+	if err != nil {
+		store.Close()
+		db.Close()
+		return err
+	}
 	dn, err := dsp.New(dsp.Config{
 		ParticipantID: n.cfg.DID,
 		PublicURL:     strings.TrimSuffix(publicURL, "/") + dspPath,
 		Store:         store,
 		Auth:          sitokenAuth{&sitoken.Verifier{Audience: n.cfg.DID, Resolve: n.resolver.ResolveKey, Keys: suite.NewVerifierCache(4096)}},
 		Policy:        gatePolicy{n: n, gate: &gate.Gate{ParkFilings: n.cfg.ParkFilings}},
-		Events:        auditSink{n},
+		Transfers:     data,
+		Events:        sinks{auditSink{n}, data},
 		Client:        &dsp.Client{HTTP: httpClient, Tokens: tokenSource{signer: signer, did: n.cfg.DID, kid: kid}},
 		Logger:        n.log.With(slog.String("component", "dsp")),
 	})
@@ -192,7 +200,7 @@ func (n *Node) openDSP(ctx context.Context, signer suite.Signer, publicURL strin
 		db.Close()
 		return fmt.Errorf("node: dsp: %w", err)
 	}
-	n.dsp, n.dspDB, n.dspStore = dn, db, store
+	n.dsp, n.data = dn, data
 	return nil
 }
 

@@ -91,6 +91,22 @@ func (n *Node) routes() []route {
 		{"GET", "/api/v1/negotiations", []Role{RoleCompliance, RoleOperations, RoleAdmin}, "Unfinished negotiations (?parked=true: the approval queue).", audit.KindAgreement, n.listNegotiations},
 		{"GET", "/api/v1/negotiations/{pid...}", []Role{RoleCompliance, RoleOperations, RoleAdmin, RoleAuditor}, "One negotiation (?role=provider|consumer) with its event history and the counterparty's reasons.", audit.KindAgreement, n.getNegotiation},
 		{"POST", "/api/v1/negotiations/{pid...}", []Role{RoleCompliance}, "Decide a parked negotiation: {\"verdict\":\"accept\"} or {\"verdict\":\"reject\",\"code\",\"en\",\"zh\"}.", audit.KindAgreement, n.decideNegotiation},
+		{"POST", "/api/v1/negotiations", []Role{RoleOperations, RoleAdmin}, "Negotiate as consumer: {\"provider\": DSP base URL, \"participant\": its DID, \"offer\": the catalog offer with its target}.", audit.KindAgreement, n.needsDSP(n.postNegotiation)},
+		{"PUT", "/api/v1/sources/{id...}", []Role{RoleOperations, RoleAdmin}, "Upload a dataset's content (the body; ?format=csv|jsonl), stored by its SHA-256.", audit.KindDataset, n.needsDSP(n.putSource)},
+		{"GET", "/api/v1/sources/{id...}", []Role{RoleOperations, RoleAdmin, RoleCompliance}, "A dataset's content record: digest, size, format, masking policy.", audit.KindDataset, n.needsDSP(n.getSource)},
+		{"PUT", "/api/v1/masks/{id...}", []Role{RoleCompliance, RoleAdmin}, "Set a dataset's masking policy (internal/mask JSON), applied to every transfer.", audit.KindDataset, n.needsDSP(n.putMask)},
+		{"POST", "/api/v1/transfers", []Role{RoleOperations, RoleAdmin}, "Transfer as consumer under a finalized agreement: {\"agreement\": ID, \"suite\": intl|gm}.", audit.KindTransfer, n.needsDSP(n.postTransfer)},
+		{"GET", "/api/v1/transfers", []Role{RoleAdmin, RoleCompliance, RoleOperations, RoleAuditor}, "Transfers of both roles with their progress (?role=provider|consumer).", audit.KindTransfer, n.needsDSP(n.listTransfers)},
+		{"GET", "/api/v1/transfers/{pid...}", []Role{RoleAdmin, RoleCompliance, RoleOperations, RoleAuditor}, "One transfer with its protocol history (?role=).", audit.KindTransfer, n.needsDSP(n.getTransfer)},
+	}
+}
+
+// needsDSP answers 503 on a node without a key and DID (no control plane).
+func (n *Node) needsDSP(h func(http.ResponseWriter, *http.Request, Token)) func(http.ResponseWriter, *http.Request, Token) {
+	return func(w http.ResponseWriter, r *http.Request, t Token) {
+		if n.needDSP(w) {
+			h(w, r, t)
+		}
 	}
 }
 

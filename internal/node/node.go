@@ -56,6 +56,7 @@ type Node struct {
 	dsp      *dsp.Node
 	dspDB    *sql.DB
 	dspStore dsp.Store
+	data     *dataPlane
 
 	// Certificate is the node's DID-bound TLS certificate (with tls on).
 	Certificate tls.Certificate
@@ -209,6 +210,7 @@ func (n *Node) Run(ctx context.Context) error {
 		if err := n.dsp.Resume(ctx); err != nil {
 			n.log.Error("dsp: resuming processes", "error", err)
 		}
+		n.data.endOrphans(ctx)
 	}
 	n.ready.Store(true)
 	n.log.Info("xborder node serving", "name", n.cfg.Name, "did", n.cfg.DID, "public", n.PublicURL, "management", n.MgmtURL)
@@ -231,6 +233,7 @@ func (n *Node) Run(ctx context.Context) error {
 		err = serr
 	}
 	if n.dsp != nil {
+		n.data.close()
 		if derr := n.dsp.Close(sctx); derr != nil && err == nil {
 			err = derr
 		}
@@ -351,6 +354,7 @@ func (n *Node) publicHandler(signer suite.Signer) (http.Handler, error) {
 	mux.Handle("/audit/", http.StripPrefix("/audit", ah))
 	if n.dsp != nil {
 		mux.Handle(dspPath+"/", http.StripPrefix(dspPath, n.dsp.Handler()))
+		mux.Handle(transferPath+"/", http.StripPrefix(transferPath, n.data.provider.Handler()))
 	}
 	mux.HandleFunc("GET /.well-known/dspace-version", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
