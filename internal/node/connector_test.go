@@ -22,12 +22,17 @@ type testNode struct {
 }
 
 func startKeyNode(t *testing.T, country string, participants []Participant, mods ...func(*Config)) *testNode {
+	return startAlgNode(t, suite.Ed25519, country, participants, mods...)
+}
+
+// startAlgNode starts a node with a did:key of a new key of alg.
+func startAlgNode(t *testing.T, alg suite.Alg, country string, participants []Participant, mods ...func(*Config)) *testNode {
 	t.Helper()
-	s, err := suite.Generate(suite.Ed25519, nil)
+	s, err := suite.Generate(alg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, err := identity.NewKeyDID(suite.Ed25519, s.Public())
+	k, err := identity.NewKeyDID(alg, s.Public())
 	if err != nil {
 		t.Fatal(err)
 	}

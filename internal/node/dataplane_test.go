@@ -17,6 +17,7 @@ import (
 	"github.com/xborder/xborder/internal/catalog"
 	"github.com/xborder/xborder/internal/dsp"
 	"github.com/xborder/xborder/internal/mask"
+	"github.com/xborder/xborder/internal/suite"
 )
 
 const clinicalCSV = "case_id,姓名,手机号,出生日期,diagnosis\n" +
@@ -40,9 +41,18 @@ type dataPlaneFixture struct {
 }
 
 func newDataPlaneFixture(t *testing.T) *dataPlaneFixture {
+	return newDataPlaneFixtureAlg(t, suite.Ed25519)
+}
+
+// newDataPlaneFixtureAlg: the provider's key is of alg (SM2: suite gm).
+func newDataPlaneFixtureAlg(t *testing.T, alg suite.Alg) *dataPlaneFixture {
 	t.Helper()
 	consumer := startKeyNode(t, "NL", nil)
-	provider := startKeyNode(t, "CN", []Participant{{DID: consumer.did, Country: "NL"}})
+	provider := startAlgNode(t, alg, "CN", []Participant{{DID: consumer.did, Country: "NL"}}, func(c *Config) {
+		if alg == suite.SM2 {
+			c.Suite = "gm"
+		}
+	})
 	f := &dataPlaneFixture{provider: provider, consumer: consumer, dataset: "xb86/CN/shenzhen-hospital/oncology"}
 	f.ops, _ = provider.n.Tokens().Add("ops", RoleOperations, time.Now())
 	f.office, _ = provider.n.Tokens().Add("office", RoleCompliance, time.Now())
@@ -208,6 +218,39 @@ func TestDataPlane(t *testing.T) {
 	}
 	if code, out := doBody(t, "POST", f.consumer.n.MgmtURL+"/api/v1/transfers", f.cops, `{"agreement":"`+agreement+`","suite":"rot13"}`); code != 400 {
 		t.Fatalf("unknown suite: %d %s", code, out)
+	}
+}
+
+// TestDataPlaneGM: a provider with an SM2 key serves suite gm (SM2 key
+// agreement, SM4-GCM, SM3 digest); the consumer picks it from the
+// provider's key, and pseudonyms are keyed with HMAC-SM3.
+func TestDataPlaneGM(t *testing.T) {
+	f := newDataPlaneFixtureAlg(t, suite.SM2)
+	pm := f.provider.n.MgmtURL + "/api/v1/"
+	doBody(t, "PUT", pm+"sources/"+f.dataset, f.ops, clinicalCSV)
+	doBody(t, "PUT", pm+"masks/"+f.dataset, f.office, clinicalMask)
+	agreement := f.agree(t, string(offer("urn:uuid:o-gm", f.dataset, "research")))
+	tr := f.transfer(t, agreement)
+	if tr.State != "completed" {
+		t.Fatalf("gm transfer: %+v", tr)
+	}
+	rb, err := os.ReadFile(tr.File + ".receipt.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rc struct{ Suite, Alg string }
+	json.Unmarshal(rb, &rc)
+	if rc.Suite != "gm" {
+		t.Errorf("receipt %s", rb)
+	}
+	secret, _ := os.ReadFile(filepath.Join(f.provider.n.cfg.DataDir, "mask.secret"))
+	pol, _ := mask.Parse([]byte(clinicalMask))
+	key, _ := mask.DeriveKey("gm", secret, agreement)
+	m, _ := mask.New(pol, key)
+	var want bytes.Buffer
+	m.CopyCSV(context.Background(), &want, strings.NewReader(clinicalCSV), nil)
+	if got, _ := os.ReadFile(tr.File); !bytes.Equal(got, want.Bytes()) {
+		t.Errorf("received\n%s\nwant\n%s", got, want.Bytes())
 	}
 }
 
