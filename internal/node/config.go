@@ -46,6 +46,13 @@ type Config struct {
 	// Participants are the data space members this node knows, with their
 	// countries (used by the compliance gate for the consumer's country).
 	Participants []Participant `yaml:"participants"`
+	// Credentials are files of this node's verifiable credentials (vc+jwt
+	// or JSON), which its credential service presents to the providers it
+	// calls (DCP).
+	Credentials []string `yaml:"credentials"`
+	// Trust pins the trust registry whose issuers this node accepts in the
+	// credentials of the parties that call it.
+	Trust TrustConfig `yaml:"trust"`
 	// ParkFilings parks, for the compliance office, contract requests whose
 	// only obstacle is a filing not on record or a point needing review,
 	// instead of terminating them.
@@ -213,5 +220,5 @@ func (c *Config) Validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("config: log_format %q: accepted: text, json", c.LogFormat)
 	}
-	return nil
+	return c.Trust.validate()
 }

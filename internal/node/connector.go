@@ -36,7 +36,12 @@ const dspPath = "/dsp"
 
 // sitokenAuth authenticates DSP requests with self-issued ID tokens; with
 // DID-bound TLS, the client certificate's DID must be the token's issuer.
-type sitokenAuth struct{ v *sitoken.Verifier }
+// The access token for the caller's credential service is kept for the
+// gate.
+type sitokenAuth struct {
+	v     *sitoken.Verifier
+	creds *credentials
+}
 
 func (a sitokenAuth) Authenticate(r *http.Request) (string, error) {
 	c, err := a.v.Verify(r.Context(), sitoken.FromHeader(r.Header.Get("Authorization")))
@@ -46,17 +51,21 @@ func (a sitokenAuth) Authenticate(r *http.Request) (string, error) {
 	if peer := PeerDID(r); peer != "" && peer != c.Iss {
 		return "", fmt.Errorf("token of %s on a TLS connection of %s", c.Iss, peer)
 	}
+	a.creds.sawToken(c.Iss, c.Token)
 	return c.Iss, nil
 }
 
-// tokenSource issues this node's self-issued ID tokens for outgoing requests.
+// tokenSource issues this node's self-issued ID tokens for outgoing
+// requests, each with an access token to its credential service for the
+// audience.
 type tokenSource struct {
 	signer   suite.Signer
 	did, kid string
+	creds    *credentials
 }
 
 func (t tokenSource) Token(_ context.Context, audience string) (string, error) {
-	tok, err := sitoken.Issue(t.signer, t.kid, t.did, audience, 2*time.Minute, time.Now(), "")
+	tok, err := sitoken.Issue(t.signer, t.kid, t.did, audience, 2*time.Minute, time.Now(), t.creds.holder.AccessToken(audience))
 	if err != nil {
 		return "", err
 	}
@@ -81,7 +90,7 @@ func (g gatePolicy) Decide(ctx context.Context, p *dsp.Process) (dsp.Decision, e
 			EN: "The requested dataset is not in this node's catalog.", ZH: "请求的数据集不在本节点的目录中。"}, nil
 	}
 	purpose := offerPurpose(p.Offer)
-	country := g.n.countryOf(p.Counterparty)
+	country := g.n.countryOf(ctx, p)
 	approvals, err := g.n.stores.contracts.Approvals(ctx, e.Governance.Owner)
 	if err != nil {
 		return dsp.Decision{}, err
@@ -135,12 +144,17 @@ func offerPurpose(offer json.RawMessage) string {
 	return ""
 }
 
-// countryOf returns the country of a known participant ("" if unknown:
-// the gate then refuses, as it cannot assess the route).
-func (n *Node) countryOf(did string) string {
-	for _, p := range n.cfg.Participants {
-		if p.DID == did {
-			return p.Country
+// countryOf returns the counterparty's country: the jurisdiction it proved
+// with a trusted MembershipCredential, else the one the participants list
+// gives ("" if neither: the gate then refuses, as it cannot assess the
+// route).
+func (n *Node) countryOf(ctx context.Context, p *dsp.Process) string {
+	if j := n.creds.jurisdiction(ctx, p); j != "" {
+		return strings.ToUpper(j)
+	}
+	for _, x := range n.cfg.Participants {
+		if x.DID == p.Counterparty {
+			return x.Country
 		}
 	}
 	return ""
@@ -178,6 +192,11 @@ func (n *Node) openDSP(ctx context.Context, signer suite.Signer, publicURL strin
 		kid = k.VerificationMethodID()
 	}
 	n.dspDB, n.dspStore = db, store
+	if n.creds, err = n.openCredentials(ctx, signer, kid, httpClient); err != nil {
+		store.Close()
+		db.Close()
+		return err
+	}
 	data, err := n.openDataPlane(ctx, signer, kid, publicURL, httpClient)
 	if err != nil {
 		store.Close()
@@ -188,11 +207,11 @@ func (n *Node) openDSP(ctx context.Context, signer suite.Signer, publicURL strin
 		ParticipantID: n.cfg.DID,
 		PublicURL:     strings.TrimSuffix(publicURL, "/") + dspPath,
 		Store:         store,
-		Auth:          sitokenAuth{&sitoken.Verifier{Audience: n.cfg.DID, Resolve: n.resolver.ResolveKey, Keys: suite.NewVerifierCache(4096)}},
+		Auth:          sitokenAuth{&sitoken.Verifier{Audience: n.cfg.DID, Resolve: n.resolver.ResolveKey, Keys: suite.NewVerifierCache(4096)}, n.creds},
 		Policy:        gatePolicy{n: n, gate: &gate.Gate{ParkFilings: n.cfg.ParkFilings}},
 		Transfers:     data,
 		Events:        sinks{auditSink{n}, data},
-		Client:        &dsp.Client{HTTP: httpClient, Tokens: tokenSource{signer: signer, did: n.cfg.DID, kid: kid}},
+		Client:        &dsp.Client{HTTP: httpClient, Tokens: tokenSource{signer: signer, did: n.cfg.DID, kid: kid, creds: n.creds}},
 		Logger:        n.log.With(slog.String("component", "dsp")),
 	})
 	if err != nil {

@@ -32,14 +32,19 @@ func startAlgNode(t *testing.T, alg suite.Alg, country string, participants []Pa
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, err := identity.NewKeyDID(alg, s.Public())
+	return startSignerNode(t, s, country, append([]func(*Config){func(c *Config) { c.Participants = participants }}, mods...)...)
+}
+
+// startSignerNode starts a node with the did:key of s.
+func startSignerNode(t *testing.T, s suite.Signer, country string, mods ...func(*Config)) *testNode {
+	t.Helper()
+	k, err := identity.NewKeyDID(s.Alg(), s.Public())
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := DefaultConfig()
 	cfg.DataDir, cfg.DID, cfg.Jurisdiction = t.TempDir(), k.DID, country
 	cfg.Listen = Listen{Public: "127.0.0.1:0", Management: "127.0.0.1:0"}
-	cfg.Participants = participants
 	cfg.Anomaly.Disabled = true
 	for _, m := range mods {
 		m(&cfg)

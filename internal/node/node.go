@@ -37,6 +37,7 @@ import (
 	"github.com/xborder/xborder/internal/anomaly"
 	"github.com/xborder/xborder/internal/audit"
 	"github.com/xborder/xborder/internal/dsp"
+	"github.com/xborder/xborder/internal/dcp"
 	"github.com/xborder/xborder/internal/identity"
 	"github.com/xborder/xborder/internal/suite"
 )
@@ -57,6 +58,7 @@ type Node struct {
 	dspDB    *sql.DB
 	dspStore dsp.Store
 	data     *dataPlane
+	creds    *credentials
 
 	// Certificate is the node's DID-bound TLS certificate (with tls on).
 	Certificate tls.Certificate
@@ -329,6 +331,10 @@ func (n *Node) didDocument(signer suite.Signer) (*identity.Document, string, err
 	if err := doc.AddDataService(n.cfg.DID+"#dsp", "https://"+host+"/.well-known/dspace-version"); err != nil {
 		return nil, "", fmt.Errorf("node: DID document: %w", err)
 	}
+	if err := doc.AddService(identity.Service{ID: n.cfg.DID + "#dcp", Type: identity.StringSet{dcp.ServiceType},
+		ServiceEndpoint: identity.ServiceEndpoint{URI: "https://" + host + dcpPath}}); err != nil {
+		return nil, "", fmt.Errorf("node: DID document: %w", err)
+	}
 	return doc, host, nil
 }
 
@@ -355,6 +361,7 @@ func (n *Node) publicHandler(signer suite.Signer) (http.Handler, error) {
 	if n.dsp != nil {
 		mux.Handle(dspPath+"/", http.StripPrefix(dspPath, n.dsp.Handler()))
 		mux.Handle(transferPath+"/", http.StripPrefix(transferPath, n.data.provider.Handler()))
+		mux.Handle(dcpPath+"/", http.StripPrefix(dcpPath, n.creds.holder.Handler()))
 	}
 	mux.HandleFunc("GET /.well-known/dspace-version", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
