@@ -36,8 +36,8 @@ import (
 
 	"github.com/xborder/xborder/internal/anomaly"
 	"github.com/xborder/xborder/internal/audit"
-	"github.com/xborder/xborder/internal/dsp"
 	"github.com/xborder/xborder/internal/dcp"
+	"github.com/xborder/xborder/internal/dsp"
 	"github.com/xborder/xborder/internal/identity"
 	"github.com/xborder/xborder/internal/suite"
 )
