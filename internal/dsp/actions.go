@@ -153,8 +153,12 @@ func (n *Node) apply(ctx context.Context, p *Process, d Decision) (*Process, err
 				return &ContractNegotiationEventMessage{ProviderPID: q.ProviderPID, ConsumerPID: q.ConsumerPID, EventType: Accepted}, nil
 			})
 		case r == Consumer && want == Agreed:
+			if err := d.Extensions.validate(); err != nil {
+				return p, err
+			}
 			return n.own(ctx, k, r, pid, want, StepVerify, "", func(q *Process) (Message, error) {
-				return &ContractAgreementVerificationMessage{ProviderPID: q.ProviderPID, ConsumerPID: q.ConsumerPID}, nil
+				q.Extensions = d.Extensions.clone()
+				return &ContractAgreementVerificationMessage{ProviderPID: q.ProviderPID, ConsumerPID: q.ConsumerPID, Extensions: d.Extensions.clone()}, nil
 			})
 		}
 		return p, fmt.Errorf("dsp: nothing to accept for the %s in state %s", r, want)

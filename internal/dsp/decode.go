@@ -127,7 +127,12 @@ func Decode(data []byte) (Message, error) {
 	if err := json.Unmarshal(data, m); err != nil {
 		return nil, jsonErr(err)
 	}
-	if t, ok := m.(*TransferRequestMessage); ok {
+	switch t := m.(type) {
+	case *TransferRequestMessage:
+		if t.Extensions, err = readExtensions(top); err != nil {
+			return nil, err
+		}
+	case *ContractAgreementVerificationMessage:
 		if t.Extensions, err = readExtensions(top); err != nil {
 			return nil, err
 		}

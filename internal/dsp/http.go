@@ -356,6 +356,8 @@ func absorb(p *Process, m Message) error {
 		if p.Target == "" {
 			p.Target = head.Target
 		}
+	case *ContractAgreementVerificationMessage:
+		p.Extensions = m.Extensions.clone()
 	case *TransferStartMessage:
 		if m.DataAddress != nil {
 			p.DataAddress = m.DataAddress

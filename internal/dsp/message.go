@@ -84,6 +84,9 @@ type ContractAgreementMessage struct {
 type ContractAgreementVerificationMessage struct {
 	ProviderPID string `json:"providerPid"`
 	ConsumerPID string `json:"consumerPid"`
+	// Extensions (see [Extensions]): xborder's consumer sends its
+	// countersignature of the agreement here.
+	Extensions Extensions `json:"-"`
 }
 
 // ContractNegotiationEventMessage announces ACCEPTED (by the consumer) or
@@ -320,7 +323,11 @@ func (m ContractAgreementMessage) MarshalJSON() ([]byte, error) {
 }
 func (m ContractAgreementVerificationMessage) MarshalJSON() ([]byte, error) {
 	type plain ContractAgreementVerificationMessage
-	return encode(m.MessageType(), plain(m))
+	b, err := encode(m.MessageType(), plain(m))
+	if err != nil {
+		return nil, err
+	}
+	return m.Extensions.appendTo(b)
 }
 func (m ContractNegotiationEventMessage) MarshalJSON() ([]byte, error) {
 	type plain ContractNegotiationEventMessage

@@ -56,7 +56,8 @@ func (b BearerTokens) Authenticate(r *http.Request) (string, error) {
 //     ACCEPTED, Counter sends a counter request with Decision.Offer,
 //     Reject terminates, Park waits;
 //   - consumer, AGREED (p.Agreement is the provider's agreement): Accept
-//     sends the verification, Reject terminates, Park waits.
+//     sends the verification (with Decision.Extensions, kept in
+//     p.Extensions on both sides), Reject terminates, Park waits.
 //
 // This is the compliance gate of the provider: check the consumer's
 // credentials (p.Counterparty), the offer against the catalog and the
@@ -105,6 +106,11 @@ type Decision struct {
 	// @id, assigner this participant, assignee the counterparty, the
 	// timestamp now. The AgreementSigner, if any, signs either.
 	Agreement json.RawMessage
+	// Extensions go with the message an Accept sends when it is the
+	// consumer's ContractAgreementVerificationMessage (xborder's consumer
+	// countersigns the agreement there); the provider finds them in
+	// Process.Extensions when it decides in VERIFIED.
+	Extensions Extensions
 	// Code, EN and ZH explain a Reject: a stable code of [a-z0-9_.-]
 	// (default "policy_rejected") and messages in English and Chinese,
 	// sent in the termination message and never containing personal data.

@@ -73,15 +73,39 @@ func (t tokenSource) Token(_ context.Context, audience string) (string, error) {
 }
 
 // gatePolicy makes this node's negotiation moves: as provider, the
-// compliance gate decides each contract request; the other moves of an
-// agreed negotiation (and the consumer's) proceed.
+// compliance gate decides each contract request and the consumer's
+// countersignature decides finalization; as consumer, the provider's
+// signature decides verification, which carries our countersignature
+// (agreements.go); the other moves proceed.
 type gatePolicy struct {
-	n    *Node
-	gate *gate.Gate
+	n      *Node
+	gate   *gate.Gate
+	signer suite.Signer
+	kid    string
 }
 
 func (g gatePolicy) Decide(ctx context.Context, p *dsp.Process) (dsp.Decision, error) {
-	if p.Role != dsp.Provider || p.State != dsp.Requested {
+	switch {
+	case p.Role == dsp.Consumer && p.State == dsp.Agreed:
+		// The provider's signature first; then ours.
+		if err := g.n.checkProviderSignature(ctx, p); err != nil {
+			g.n.log.Warn("an agreement's signature does not verify", "negotiation", p.ConsumerPID, "provider", p.Counterparty, "error", err)
+			return dsp.Decision{Verdict: dsp.Reject, Code: "agreement_signature_invalid",
+				EN: "The agreement is not signed with a key of the provider's DID.", ZH: "协议未使用提供方 DID 的密钥签名。"}, nil
+		}
+		ext, err := countersign(g.signer, g.kid, p.Agreement)
+		if err != nil {
+			return dsp.Decision{}, err
+		}
+		return dsp.Decision{Verdict: dsp.Accept, Extensions: ext}, nil
+	case p.Role == dsp.Provider && p.State == dsp.Verified:
+		if err := g.n.checkCountersignature(ctx, p); err != nil {
+			g.n.log.Warn("an agreement's countersignature does not verify", "negotiation", p.ProviderPID, "consumer", p.Counterparty, "error", err)
+			return dsp.Decision{Verdict: dsp.Reject, Code: "countersignature_invalid",
+				EN: "The verification does not carry the consumer's countersignature of the agreement.", ZH: "协议确认未附消费方的会签。"}, nil
+		}
+		return dsp.Decision{Verdict: dsp.Accept}, nil
+	case p.Role != dsp.Provider || p.State != dsp.Requested:
 		return dsp.Decision{Verdict: dsp.Accept}, nil
 	}
 	e, err := g.n.stores.catalog.Get(ctx, catalog.Operator(), p.Target)
@@ -208,7 +232,8 @@ func (n *Node) openDSP(ctx context.Context, signer suite.Signer, publicURL strin
 		PublicURL:     strings.TrimSuffix(publicURL, "/") + dspPath,
 		Store:         store,
 		Auth:          sitokenAuth{&sitoken.Verifier{Audience: n.cfg.DID, Resolve: n.resolver.ResolveKey, Keys: suite.NewVerifierCache(4096)}, n.creds},
-		Policy:        gatePolicy{n: n, gate: &gate.Gate{ParkFilings: n.cfg.ParkFilings}},
+		Policy:        gatePolicy{n: n, gate: &gate.Gate{ParkFilings: n.cfg.ParkFilings}, signer: signer, kid: kid},
+		Signer:        agreementSigner{signer: signer, kid: kid},
 		Transfers:     data,
 		Events:        sinks{auditSink{n}, data},
 		Client:        &dsp.Client{HTTP: httpClient, Tokens: tokenSource{signer: signer, did: n.cfg.DID, kid: kid, creds: n.creds}},

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -15,20 +16,26 @@ import (
 // a reason the consumer receives.
 
 type negotiationView struct {
-	Role         string      `json:"role"`
-	ProviderPID  string      `json:"providerPid"`
-	ConsumerPID  string      `json:"consumerPid"`
-	State        string      `json:"state"`
-	Parked       bool        `json:"parked"`
-	Counterparty string      `json:"counterparty"`
-	Dataset      string      `json:"dataset"`
-	AgreementID  string      `json:"agreementId,omitempty"`
-	Events       []dsp.Event `json:"events,omitempty"`
+	Role         string `json:"role"`
+	ProviderPID  string `json:"providerPid"`
+	ConsumerPID  string `json:"consumerPid"`
+	State        string `json:"state"`
+	Parked       bool   `json:"parked"`
+	Counterparty string `json:"counterparty"`
+	Dataset      string `json:"dataset"`
+	AgreementID  string `json:"agreementId,omitempty"`
+	// Agreement is the agreement as both sides hold it, with the
+	// provider's signature; Countersignature is the consumer's.
+	Agreement        json.RawMessage `json:"agreement,omitempty"`
+	Countersignature string          `json:"countersignature,omitempty"`
+	Events           []dsp.Event     `json:"events,omitempty"`
 }
 
 func viewOf(p *dsp.Process) negotiationView {
+	cs, _ := p.Extensions.String(ExtConsumerSignature)
 	return negotiationView{Role: string(p.Role), ProviderPID: p.ProviderPID, ConsumerPID: p.ConsumerPID, State: string(p.State),
-		Parked: p.Parked, Counterparty: p.Counterparty, Dataset: p.Target, AgreementID: p.AgreementID}
+		Parked: p.Parked, Counterparty: p.Counterparty, Dataset: p.Target, AgreementID: p.AgreementID, Agreement: p.Agreement,
+		Countersignature: cs}
 }
 
 func (n *Node) needDSP(w http.ResponseWriter) bool {
