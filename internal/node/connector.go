@@ -221,7 +221,11 @@ func (n *Node) openDSP(ctx context.Context, signer suite.Signer, publicURL strin
 		db.Close()
 		return err
 	}
-	data, err := n.openDataPlane(ctx, signer, kid, publicURL, httpClient)
+	// Pulls may last hours: no overall timeout; the transport bounds the
+	// connection and the wait for response headers, and the puller resumes
+	// a stalled stream from its last verified chunk.
+	pullClient := &http.Client{Transport: httpClient.Transport}
+	data, err := n.openDataPlane(ctx, signer, kid, publicURL, pullClient)
 	if err != nil {
 		store.Close()
 		db.Close()

@@ -54,6 +54,15 @@ func newDataPlaneFixtureAlg(t *testing.T, alg suite.Alg) *dataPlaneFixture {
 		}
 	})
 	f := &dataPlaneFixture{provider: provider, consumer: consumer, dataset: "xb86/CN/shenzhen-hospital/oncology"}
+	registerDataset(t, f)
+	return f
+}
+
+// registerDataset makes the fixture's tokens and registers its clinical
+// dataset (personal information of 3 individuals) in the provider's catalog.
+func registerDataset(t *testing.T, f *dataPlaneFixture) {
+	t.Helper()
+	provider, consumer := f.provider, f.consumer
 	f.ops, _ = provider.n.Tokens().Add("ops", RoleOperations, time.Now())
 	f.office, _ = provider.n.Tokens().Add("office", RoleCompliance, time.Now())
 	f.cops, _ = consumer.n.Tokens().Add("ops", RoleOperations, time.Now())
@@ -63,7 +72,20 @@ func newDataPlaneFixtureAlg(t *testing.T, alg suite.Alg) *dataPlaneFixture {
 	if _, err := provider.n.stores.catalog.Register(context.Background(), e, catalog.RegisterOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	return f
+}
+
+// registerClinical registers the dataset, uploads its content and sets
+// its masking policy.
+func registerClinical(t *testing.T, f *dataPlaneFixture) {
+	t.Helper()
+	registerDataset(t, f)
+	pm := f.provider.n.MgmtURL + "/api/v1/"
+	if code, out := doBody(t, "PUT", pm+"sources/"+f.dataset, f.ops, clinicalCSV); code != 200 {
+		t.Fatalf("upload: %d %s", code, out)
+	}
+	if code, out := doBody(t, "PUT", pm+"masks/"+f.dataset, f.office, clinicalMask); code != 200 {
+		t.Fatalf("mask: %d %s", code, out)
+	}
 }
 
 // agree negotiates the offer through the consumer's management API and

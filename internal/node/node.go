@@ -75,6 +75,10 @@ type Deps struct {
 	// With a did:web DID, the public listener serves the DID document with
 	// this key and the node's DataService endpoint. Nil serves no document.
 	Signer suite.Signer
+	// Transport, when set, carries the node's outgoing requests (protocol
+	// messages, presentation queries, pulls) without DID-bound TLS: an
+	// egress proxy, or a test's interposer.
+	Transport http.RoundTripper
 }
 
 // Open prepares a node from a validated configuration: the data directory,
@@ -148,7 +152,7 @@ func Open(ctx context.Context, cfg Config, deps Deps) (*Node, error) {
 		n.Certificate = cert
 	}
 	n.MgmtURL = "http://" + n.mgmtLn.Addr().String()
-	hc := &http.Client{Timeout: 30 * time.Second}
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: deps.Transport}
 	if cfg.TLS {
 		// Peers present DID-bound certificates; ours goes with every call.
 		hc.Transport = &http.Transport{TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{n.Certificate},
