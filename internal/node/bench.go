@@ -36,6 +36,7 @@ func BenchNegotiations(ctx context.Context, dir string, d time.Duration, infligh
 			return nil, "", nil, nil, err
 		}
 		cfg := DefaultConfig()
+		cfg.Egress.AllowPrivate = true // both nodes on loopback
 		cfg.DataDir, cfg.DID, cfg.Jurisdiction, cfg.Participants = dir+"/"+sub, k.DID, country, participants
 		cfg.Listen = Listen{Public: "127.0.0.1:0", Management: "127.0.0.1:0"}
 		cfg.Anomaly.Disabled = true

@@ -53,6 +53,8 @@ type Config struct {
 	// Trust pins the trust registry whose issuers this node accepts in the
 	// credentials of the parties that call it.
 	Trust TrustConfig `yaml:"trust"`
+	// Egress bounds the addresses the node connects to (egress.go).
+	Egress EgressConfig `yaml:"egress"`
 	// ParkFilings parks, for the compliance office, contract requests whose
 	// only obstacle is a filing not on record or a point needing review,
 	// instead of terminating them.
@@ -219,6 +221,9 @@ func (c *Config) Validate() error {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("config: log_format %q: accepted: text, json", c.LogFormat)
+	}
+	if err := c.Egress.validate(); err != nil {
+		return err
 	}
 	return c.Trust.validate()
 }

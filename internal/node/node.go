@@ -95,10 +95,13 @@ func Open(ctx context.Context, cfg Config, deps Deps) (*Node, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("node: data directory: %w", err)
 	}
+	// did:web resolution fetches from hosts that DIDs name: its client gets
+	// the egress guard once the listeners are bound (below).
+	resolverClient := &http.Client{Timeout: 10 * time.Second}
 	n := &Node{cfg: cfg, log: logger, reg: prometheus.NewRegistry(),
 		// One resolver (with its caches) for every DID the node resolves:
 		// signers of agreements, TLS peers, token issuers.
-		resolver: identity.NewResolver(identity.ResolverOptions{HTTPClient: &http.Client{Timeout: 10 * time.Second}, Timeout: 10 * time.Second})}
+		resolver: identity.NewResolver(identity.ResolverOptions{HTTPClient: resolverClient, Timeout: 10 * time.Second})}
 	n.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	n.metrics = newMetrics(n.reg)
 	var err error
@@ -152,16 +155,24 @@ func Open(ctx context.Context, cfg Config, deps Deps) (*Node, error) {
 		n.Certificate = cert
 	}
 	n.MgmtURL = "http://" + n.mgmtLn.Addr().String()
-	hc := &http.Client{Timeout: 30 * time.Second, Transport: deps.Transport}
+	// Outgoing calls go through the egress guard (egress.go).
+	base := http.DefaultTransport.(*http.Transport).Clone()
 	if cfg.TLS {
 		// Peers present DID-bound certificates; ours goes with every call.
-		hc.Transport = &http.Transport{TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{n.Certificate},
+		base.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{n.Certificate},
 			InsecureSkipVerify: true, // no CA: the certificate must be bound to a DID instead
 			VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
 				_, err := (&DIDVerifier{Resolve: n.resolver.Resolve}).Verify(context.Background(), raw)
 				return err
-			}}}
+			}}
 	}
+	guard := newEgressGuard(cfg.Egress, n.mgmtLn.Addr())
+	resolverClient.Transport = guard.transport(http.DefaultTransport.(*http.Transport))
+	var rt http.RoundTripper = guard.transport(base)
+	if deps.Transport != nil {
+		rt = deps.Transport
+	}
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: rt}
 	if err := n.openDSP(ctx, deps.Signer, n.PublicURL, hc); err != nil {
 		n.publicLn.Close()
 		n.mgmtLn.Close()
