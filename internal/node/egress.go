@@ -121,7 +121,9 @@ func (g *egressGuard) transport(base *http.Transport) *http.Transport {
 	t := base.Clone()
 	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second,
 		Control: func(_, address string, _ syscall.RawConn) error { return g.check(address) }}
-	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) { return d.DialContext(ctx, network, addr) }
+	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return d.DialContext(ctx, network, addr)
+	}
 	t.ResponseHeaderTimeout = time.Minute
 	return t
 }
