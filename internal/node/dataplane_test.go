@@ -227,6 +227,14 @@ func TestDataPlane(t *testing.T) {
 		json.Unmarshal([]byte(out), &rows)
 		return code == 200 && len(rows) > 0 && rows[0].State == "completed" && rows[0].Bytes == int64(len(got))
 	})
+	// Metering of the agreement on the provider: the transfer served with
+	// its bytes (the two refusals are in the ledger, not transfers).
+	code, out := doBody(t, "GET", pm+"transfers?role=provider&agreement="+agreement, f.ops, "")
+	var metered []transferRow
+	json.Unmarshal([]byte(out), &metered)
+	if code != 200 || len(metered) != 1 || metered[0].State != "completed" || metered[0].Bytes != int64(len(got)) {
+		t.Errorf("metering: %d %s", code, out)
+	}
 	// Both ledgers: the consumer's verified receipt, the provider's
 	// decision and the bytes served.
 	waitFor(t, "ledgers", func() bool {

@@ -96,7 +96,7 @@ func (n *Node) routes() []route {
 		{"GET", "/api/v1/sources/{id...}", []Role{RoleOperations, RoleAdmin, RoleCompliance}, "A dataset's content record: digest, size, format, masking policy.", audit.KindDataset, n.needsDSP(n.getSource)},
 		{"PUT", "/api/v1/masks/{id...}", []Role{RoleCompliance, RoleAdmin}, "Set a dataset's masking policy (internal/mask JSON), applied to every transfer.", audit.KindDataset, n.needsDSP(n.putMask)},
 		{"POST", "/api/v1/transfers", []Role{RoleOperations, RoleAdmin}, "Transfer as consumer under a finalized agreement: {\"agreement\": ID, \"suite\": intl|gm}.", audit.KindTransfer, n.needsDSP(n.postTransfer)},
-		{"GET", "/api/v1/transfers", []Role{RoleAdmin, RoleCompliance, RoleOperations, RoleAuditor}, "Transfers of both roles with their progress (?role=provider|consumer).", audit.KindTransfer, n.needsDSP(n.listTransfers)},
+		{"GET", "/api/v1/transfers", []Role{RoleAdmin, RoleCompliance, RoleOperations, RoleAuditor}, "Transfers of both roles with their progress (?role=provider|consumer, ?agreement=ID: an agreement's metering).", audit.KindTransfer, n.needsDSP(n.listTransfers)},
 		{"GET", "/api/v1/transfers/{pid...}", []Role{RoleAdmin, RoleCompliance, RoleOperations, RoleAuditor}, "One transfer with its protocol history (?role=).", audit.KindTransfer, n.needsDSP(n.getTransfer)},
 	}
 }

@@ -250,15 +250,17 @@ func (n *Node) live(t *transferRow) {
 	}
 }
 
-// listTransfers lists the transfers of both roles, newest first
-// (?role=provider|consumer, ?limit up to 1000).
+// listTransfers lists the transfers of both roles, newest first, at most
+// 1000 (?role=provider|consumer, ?agreement=ID: the metering of one
+// agreement — every transfer under it with its state and bytes).
 func (n *Node) listTransfers(w http.ResponseWriter, r *http.Request, _ Token) {
 	role := r.URL.Query().Get("role")
 	if role != "" && role != "provider" && role != "consumer" {
 		apiError(w, http.StatusBadRequest, "invalid_role", "role is provider or consumer")
 		return
 	}
-	rows, err := n.dspDB.QueryContext(r.Context(), `SELECT `+transferColumns+` FROM node_transfers WHERE ($1 = '' OR role = $1) ORDER BY created_at DESC LIMIT 1000`, role)
+	rows, err := n.dspDB.QueryContext(r.Context(), `SELECT `+transferColumns+` FROM node_transfers
+		WHERE ($1 = '' OR role = $1) AND ($2 = '' OR agreement_id = $2) ORDER BY created_at DESC LIMIT 1000`, role, r.URL.Query().Get("agreement"))
 	if err != nil {
 		apiError(w, http.StatusInternalServerError, "storage_failed", "listing transfers failed")
 		return
