@@ -14,6 +14,7 @@ import (
 
 	"github.com/xborder/xborder/internal/identity"
 	"github.com/xborder/xborder/internal/rulebook"
+	"github.com/xborder/xborder/internal/statedb/pgtest"
 	"github.com/xborder/xborder/internal/suite"
 )
 
@@ -59,9 +60,15 @@ func (c *clock) set(s string) {
 	c.mu.Unlock()
 }
 
-// openDB opens a fresh SQLite database the way the CLI does.
+// openDB opens a fresh SQLite database the way the CLI does; with
+// XBORDER_TEST_POSTGRES set, a fresh PostgreSQL schema (see pgtest).
 func openDB(t testing.TB, conns int) *sql.DB {
 	t.Helper()
+	if pgtest.Enabled() {
+		db := pgtest.Open(t, pgtest.Schema(t))
+		db.SetMaxOpenConns(conns)
+		return db
+	}
 	path := filepath.Join(t.TempDir(), "xborder.db")
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate")
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -56,15 +57,34 @@ func At(t testing.TB, key string) string {
 	return schema(t, "xbt_"+hex.EncodeToString(h[:10]), true)
 }
 
+// adminPool is the connection pool that creates and drops schemas, one
+// for the test process: a new connection costs tens of milliseconds on a
+// loaded machine, and a suite makes hundreds of schemas.
+var adminPool struct {
+	once sync.Once
+	db   *sql.DB
+	err  error
+}
+
+func admin(base string) (*sql.DB, error) {
+	adminPool.once.Do(func() {
+		adminPool.db, adminPool.err = statedb.OpenPostgres(context.Background(), base)
+		if adminPool.err == nil {
+			adminPool.db.SetMaxIdleConns(2)
+			adminPool.db.SetConnMaxIdleTime(0)
+		}
+	})
+	return adminPool.db, adminPool.err
+}
+
 func schema(t testing.TB, name string, reuse bool) string {
 	t.Helper()
 	base := server(t)
 	ctx := context.Background()
-	admin, err := statedb.OpenPostgres(ctx, base)
+	admin, err := admin(base)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer admin.Close()
 	var exists bool
 	if err := admin.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, name).Scan(&exists); err != nil {
 		t.Fatalf("pgtest: %v", err)
@@ -73,7 +93,7 @@ func schema(t testing.TB, name string, reuse bool) string {
 		if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+name); err != nil {
 			t.Fatalf("pgtest: creating schema %s: %v", name, err)
 		}
-		t.Cleanup(func() { drop(t, base, name) })
+		t.Cleanup(func() { drop(t, admin, name) })
 	}
 	u, err := url.Parse(base)
 	if err != nil {
@@ -85,23 +105,27 @@ func schema(t testing.TB, name string, reuse bool) string {
 	return u.String()
 }
 
-func drop(t testing.TB, base, name string) {
+func drop(t testing.TB, admin *sql.DB, name string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	admin, err := statedb.OpenPostgres(ctx, base)
+	// A connection left inside a transaction would make the drop wait:
+	// fail instead, naming the leak. (SET LOCAL holds for the transaction.)
+	tx, err := admin.BeginTx(ctx, nil)
 	if err != nil {
 		t.Errorf("pgtest: dropping schema %s: %v", name, err)
 		return
 	}
-	defer admin.Close()
-	admin.SetMaxOpenConns(1) // the SET below holds for the DROP
-	// A connection left inside a transaction would make the drop wait:
-	// fail instead, naming the leak.
-	if _, err := admin.ExecContext(ctx, `SET lock_timeout = '10s'`); err != nil {
-		t.Errorf("pgtest: %v", err)
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SET LOCAL lock_timeout = '10s'`); err != nil {
+		t.Errorf("pgtest: dropping schema %s: %v", name, err)
+		return
 	}
-	if _, err := admin.ExecContext(ctx, `DROP SCHEMA `+name+` CASCADE`); err != nil {
+	if _, err := tx.ExecContext(ctx, `DROP SCHEMA `+name+` CASCADE`); err != nil {
 		t.Errorf("pgtest: dropping schema %s (a connection still in a transaction?): %v", name, err)
+		return
+	}
+	if err := tx.Commit(); err != nil {
+		t.Errorf("pgtest: dropping schema %s: %v", name, err)
 	}
 }
 
