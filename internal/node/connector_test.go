@@ -39,6 +39,7 @@ func startKeyNode(t *testing.T, country string, participants []Participant, mods
 	for _, m := range mods {
 		m(&cfg)
 	}
+	useTestDatabase(t, &cfg)
 	n, err := Open(context.Background(), cfg, Deps{Logger: quiet(), Signer: s})
 	if err != nil {
 		t.Fatal(err)
