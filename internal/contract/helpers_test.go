@@ -176,10 +176,10 @@ dataset: {individuals: 4000, sensitive_individuals: 900, prior_ytd: {individuals
 purpose: analytics
 `
 
-// agree runs the whole signing protocol and stores an active agreement.
-func (f *fixture) agree(t testing.TB, offer *Policy) *Record {
+// signed makes the agreement on offer between the fixture's provider and
+// consumer, signed by the provider.
+func (f *fixture) signed(t testing.TB, offer *Policy) *Signed {
 	t.Helper()
-	ctx := context.Background()
 	a, err := NewAgreement(offer, f.review(t, offer), f.provider.did, f.consumer.did, f.clock.now())
 	if err != nil {
 		t.Fatal(err)
@@ -188,6 +188,14 @@ func (f *fixture) agree(t testing.TB, offer *Policy) *Record {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return sa
+}
+
+// agree runs the whole signing protocol and stores an active agreement.
+func (f *fixture) agree(t testing.TB, offer *Policy) *Record {
+	t.Helper()
+	ctx := context.Background()
+	sa := f.signed(t, offer)
 	if _, err := f.store.PutAgreement(ctx, sa); err != nil {
 		t.Fatal(err)
 	}

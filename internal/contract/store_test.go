@@ -29,15 +29,7 @@ func use(t testing.TB, f *fixture, u UseRequest) *UseDecision {
 func TestLifecycle(t *testing.T) {
 	f := newFixture(t, 1)
 	ctx := context.Background()
-	offer := f.offer(t, nil)
-	a, err := NewAgreement(offer, f.review(t, offer), f.provider.did, f.consumer.did, f.clock.now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sa, err := SignAgreement(a, f.provider.s, f.provider.kid)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sa := f.signed(t, f.offer(t, nil))
 	rec, err := f.store.PutAgreement(ctx, sa)
 	if err != nil {
 		t.Fatal(err)
@@ -341,15 +333,7 @@ func TestMigrateTwice(t *testing.T) {
 // caller gets the record.
 func TestPutAgreementConcurrently(t *testing.T) {
 	f := newFixture(t, 4)
-	offer := f.offer(t, nil)
-	a, err := NewAgreement(offer, f.review(t, offer), f.provider.did, f.consumer.did, f.clock.now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sa, err := SignAgreement(a, f.provider.s, f.provider.kid)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sa := f.signed(t, f.offer(t, nil))
 	ctx := context.Background()
 	errs := make([]error, 16)
 	var wg sync.WaitGroup
