@@ -18,11 +18,12 @@ func newServeCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve [--config xborder.yaml]",
 		Short: "Run the connector: public endpoints, the management API, the audit ledger",
-		Long: `serve runs the node from one data directory (embedded SQLite and files; no other service).
+		Long: `serve runs the node from one data directory (embedded SQLite and files; no other service),
+or with its state (catalog, contracts, DSP processes) on PostgreSQL: database: postgres://….
 
 Configuration: a YAML file (--config) over documented defaults, then environment variables
-(XBORDER_DATA_DIR, XBORDER_DID, XBORDER_LISTEN_PUBLIC, XBORDER_LISTEN_MANAGEMENT, XBORDER_LOG_LEVEL,
-…), then flags. Listeners:
+(XBORDER_DATA_DIR, XBORDER_DATABASE, XBORDER_DID, XBORDER_LISTEN_PUBLIC, XBORDER_LISTEN_MANAGEMENT,
+XBORDER_LOG_LEVEL, …), then flags. Listeners:
 
   public      (default 127.0.0.1:8443)  /.well-known/dspace-version, the audit read API (/audit/…:
               checkpoint, tiles, proofs); the Dataspace Protocol endpoints as they land

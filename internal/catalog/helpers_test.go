@@ -12,6 +12,8 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite"
+
+	"github.com/xborder/xborder/internal/statedb/pgtest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -21,14 +23,20 @@ var testNow = time.Date(2026, 4, 15, 10, 0, 0, 0, time.UTC)
 
 func fixedNow() time.Time { return testNow }
 
-// openTestDB opens a fresh SQLite database the way the command line does.
+// openTestDB opens a fresh SQLite database the way the command line does
+// (or a fresh PostgreSQL schema, see openDBAt).
 func openTestDB(t testing.TB) *sql.DB {
 	t.Helper()
 	return openDBAt(t, filepath.Join(t.TempDir(), "xborder.db"))
 }
 
+// openDBAt opens the SQLite database at path; with XBORDER_TEST_POSTGRES
+// set, the PostgreSQL schema standing for path instead (see pgtest).
 func openDBAt(t testing.TB, path string) *sql.DB {
 	t.Helper()
+	if pgtest.Enabled() {
+		return pgtest.Open(t, pgtest.At(t, path))
+	}
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate")
 	if err != nil {
 		t.Fatal(err)

@@ -75,10 +75,19 @@ func SchemaVersion() int {
 
 // migrate brings the database to SchemaVersion, one transaction per step.
 func migrate(ctx context.Context, db *sql.DB) error {
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS catalog_schema_version (
-		version    INTEGER NOT NULL PRIMARY KEY,
-		applied_at TEXT    NOT NULL
-	)`); err != nil {
+	// On PostgreSQL, concurrent CREATE TABLE IF NOT EXISTS fail in all
+	// but one migrator (on the catalog's unique type names), once the
+	// winner commits: again, they find the table.
+	var err error
+	for range 3 {
+		if _, err = db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS catalog_schema_version (
+			version    INTEGER NOT NULL PRIMARY KEY,
+			applied_at TEXT    NOT NULL
+		)`); err == nil {
+			break
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("creating catalog_schema_version: %w", err)
 	}
 	for _, m := range migrations() {
@@ -102,21 +111,23 @@ func applyMigration(ctx context.Context, db *sql.DB, m migration) error {
 		return fmt.Errorf("migrating the catalog to version %d: %w", m.version, err)
 	}
 	defer tx.Rollback()
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM catalog_schema_version WHERE version = $1`, m.version).Scan(&n); err != nil {
+	// The version's row first: a concurrent migrator's insert waits for
+	// this transaction and then finds the step applied (PostgreSQL; on
+	// SQLite the write lock taken at BEGIN serialises migrators anyway).
+	res, err := tx.ExecContext(ctx, `INSERT INTO catalog_schema_version (version, applied_at) VALUES ($1, $2) ON CONFLICT (version) DO NOTHING`,
+		m.version, time.Now().UTC().Format(time.RFC3339))
+	if err != nil {
 		return fmt.Errorf("migrating the catalog to version %d: %w", m.version, err)
 	}
-	if n > 0 {
-		return nil
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("migrating the catalog to version %d: %w", m.version, err)
+	} else if n == 0 {
+		return nil // applied already
 	}
 	for _, s := range m.statements {
 		if _, err := tx.ExecContext(ctx, s); err != nil {
 			return fmt.Errorf("migrating the catalog to version %d: %w", m.version, err)
 		}
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO catalog_schema_version (version, applied_at) VALUES ($1, $2)`,
-		m.version, time.Now().UTC().Format(time.RFC3339)); err != nil {
-		return fmt.Errorf("migrating the catalog to version %d: %w", m.version, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("migrating the catalog to version %d: %w", m.version, err)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -21,10 +22,19 @@ func countRows(t *testing.T, c *Catalog, table string) int {
 func TestMigrations(t *testing.T) {
 	db := openTestDB(t)
 	ctx := context.Background()
-	for i := 0; i < 2; i++ { // opening twice migrates once
-		if _, err := Open(ctx, db, Config{}); err != nil {
-			t.Fatal(err)
-		}
+	// Opening four times at once migrates once (on PostgreSQL, the
+	// migrators run concurrently), and again is a no-op.
+	errs := make([]error, 4)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Go(func() { _, errs[i] = Open(ctx, db, Config{}) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(ctx, db, Config{}); err != nil {
+		t.Fatal(err)
 	}
 	var n, v int
 	if err := db.QueryRow(`SELECT COUNT(*), MAX(version) FROM catalog_schema_version`).Scan(&n, &v); err != nil {

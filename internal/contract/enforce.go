@@ -450,6 +450,13 @@ func (s *Store) suspendForBreach(ctx context.Context, id string, at time.Time, d
 		return "", fmt.Errorf("suspending %s: %w", id, err)
 	}
 	defer tx.Rollback()
+	// Lock the agreement's row whatever its state: the events are numbered
+	// from the last one, and on PostgreSQL only the row lock keeps two
+	// breaches (the second finding the agreement already suspended) from
+	// taking the same number.
+	if _, err := tx.ExecContext(ctx, `UPDATE contract_agreements SET updated_at = updated_at WHERE id = $1`, id); err != nil {
+		return "", fmt.Errorf("suspending %s: %w", id, err)
+	}
 	res, err := tx.ExecContext(ctx, `UPDATE contract_agreements SET state = 'suspended', updated_at = $2 WHERE id = $1 AND state = 'active'`, id, ms(now))
 	if err != nil {
 		return "", fmt.Errorf("suspending %s: %w", id, err)

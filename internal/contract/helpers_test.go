@@ -14,6 +14,7 @@ import (
 
 	"github.com/xborder/xborder/internal/identity"
 	"github.com/xborder/xborder/internal/rulebook"
+	"github.com/xborder/xborder/internal/statedb/pgtest"
 	"github.com/xborder/xborder/internal/suite"
 )
 
@@ -59,9 +60,15 @@ func (c *clock) set(s string) {
 	c.mu.Unlock()
 }
 
-// openDB opens a fresh SQLite database the way the CLI does.
+// openDB opens a fresh SQLite database the way the CLI does; with
+// XBORDER_TEST_POSTGRES set, a fresh PostgreSQL schema (see pgtest).
 func openDB(t testing.TB, conns int) *sql.DB {
 	t.Helper()
+	if pgtest.Enabled() {
+		db := pgtest.Open(t, pgtest.Schema(t))
+		db.SetMaxOpenConns(conns)
+		return db
+	}
 	path := filepath.Join(t.TempDir(), "xborder.db")
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate")
 	if err != nil {
@@ -169,10 +176,10 @@ dataset: {individuals: 4000, sensitive_individuals: 900, prior_ytd: {individuals
 purpose: analytics
 `
 
-// agree runs the whole signing protocol and stores an active agreement.
-func (f *fixture) agree(t testing.TB, offer *Policy) *Record {
+// signed makes the agreement on offer between the fixture's provider and
+// consumer, signed by the provider.
+func (f *fixture) signed(t testing.TB, offer *Policy) *Signed {
 	t.Helper()
-	ctx := context.Background()
 	a, err := NewAgreement(offer, f.review(t, offer), f.provider.did, f.consumer.did, f.clock.now())
 	if err != nil {
 		t.Fatal(err)
@@ -181,6 +188,14 @@ func (f *fixture) agree(t testing.TB, offer *Policy) *Record {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return sa
+}
+
+// agree runs the whole signing protocol and stores an active agreement.
+func (f *fixture) agree(t testing.TB, offer *Policy) *Record {
+	t.Helper()
+	ctx := context.Background()
+	sa := f.signed(t, offer)
 	if _, err := f.store.PutAgreement(ctx, sa); err != nil {
 		t.Fatal(err)
 	}

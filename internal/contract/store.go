@@ -142,6 +142,30 @@ const schemaTable = `CREATE TABLE IF NOT EXISTS contract_schema (
 // migration in one transaction. Concurrent migrators serialise on the
 // schema row; a database from a newer release is refused.
 func Migrate(ctx context.Context, db *sql.DB) error {
+	// On PostgreSQL, concurrent CREATE TABLE IF NOT EXISTS fail in all
+	// but one migrator (on the catalog's unique type names), once the
+	// winner commits: again, they find the table.
+	var err error
+	for range 3 {
+		if err = createSchemaTable(ctx, db); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return err
+	}
+	for {
+		done, err := migrateOne(ctx, db)
+		if err != nil {
+			return err
+		}
+		if done {
+			return nil
+		}
+	}
+}
+
+func createSchemaTable(ctx context.Context, db *sql.DB) error {
 	// One transaction, so that on SQLite (opened with _txlock=immediate, as
 	// xborder opens it) concurrent migrators wait for the write lock
 	// instead of failing with SQLITE_BUSY when one upgrades a read to a
@@ -160,15 +184,7 @@ func Migrate(ctx context.Context, db *sql.DB) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("creating contract_schema: %w", err)
 	}
-	for {
-		done, err := migrateOne(ctx, db)
-		if err != nil {
-			return err
-		}
-		if done {
-			return nil
-		}
-	}
+	return nil
 }
 
 // migrateOne applies the next migration, or reports that none is left.

@@ -110,33 +110,28 @@ func (s *Store) PutAgreement(ctx context.Context, sa *Signed) (*Record, error) {
 		return nil, fmt.Errorf("storing agreement %s: %w", sa.ID, err)
 	}
 	defer tx.Rollback()
-	var existing string
-	switch err := tx.QueryRowContext(ctx, `SELECT provider_jws FROM contract_agreements WHERE id = $1`, sa.ID).Scan(&existing); {
-	case err == nil:
-		tx.Rollback()
-		if existing == sa.ProviderJWS {
-			if sa.ConsumerJWS != "" {
-				if r, err := s.Get(ctx, sa.ID); err == nil && r.State == StatePending {
-					return s.Activate(ctx, sa.ID, sa.ConsumerJWS)
-				}
-			}
-			return s.Get(ctx, sa.ID)
-		}
-		return nil, fmt.Errorf("agreement %s: %w with other content", sa.ID, ErrExists)
-	case !errors.Is(err, sql.ErrNoRows):
-		return nil, fmt.Errorf("storing agreement %s: %w", sa.ID, err)
-	}
 	var consumerJWS sql.NullString
 	if sa.ConsumerJWS != "" {
 		consumerJWS = sql.NullString{String: sa.ConsumerJWS, Valid: true}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO contract_agreements
+	// ON CONFLICT: a concurrent PutAgreement of the same agreement (which
+	// PostgreSQL does not serialise as SQLite's write lock does) finds it
+	// stored instead of failing on the primary key.
+	res, err := tx.ExecContext(ctx, `INSERT INTO contract_agreements
 		(id, offer_id, offer_digest, template, target, provider, consumer, state, issued_at, activated_at, ended_at,
 		 period_from, period_until, currency, agreement, provider_jws, consumer_jws, uses, invoiced_through, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11, $12, $13, $14, $15, $16, 0, '', $17)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, $11, $12, $13, $14, $15, $16, 0, '', $17)
+		ON CONFLICT (id) DO NOTHING`,
 		a.UID, a.OfferUID, a.OfferDigest, a.Template, a.Target, a.Assigner, a.Assignee, state, ms(a.Issued), nullMS(activated),
-		nullMS(pd.From), nullMS(pd.Until), currency, string(v.Raw), sa.ProviderJWS, consumerJWS, ms(now)); err != nil {
+		nullMS(pd.From), nullMS(pd.Until), currency, string(v.Raw), sa.ProviderJWS, consumerJWS, ms(now))
+	if err != nil {
 		return nil, fmt.Errorf("storing agreement %s: %w", sa.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return nil, fmt.Errorf("storing agreement %s: %w", sa.ID, err)
+	} else if n == 0 {
+		tx.Rollback()
+		return s.storedAgain(ctx, sa)
 	}
 	for _, l := range a.Limits() {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO contract_limits (agreement_id, metric, win, max_value) VALUES ($1, $2, $3, $4)`,
@@ -156,6 +151,25 @@ func (s *Store) PutAgreement(ctx context.Context, sa *Signed) (*Record, error) {
 		return nil, fmt.Errorf("storing agreement %s: %w", sa.ID, err)
 	}
 	s.log.InfoContext(ctx, "agreement stored", slog.String("agreement", a.UID), slog.String("state", state))
+	return s.Get(ctx, sa.ID)
+}
+
+// storedAgain answers PutAgreement for an agreement already stored: the
+// stored record when it is the same (activated if this one is
+// countersigned and the stored one pending), ErrExists otherwise.
+func (s *Store) storedAgain(ctx context.Context, sa *Signed) (*Record, error) {
+	var existing string
+	if err := s.db.QueryRowContext(ctx, `SELECT provider_jws FROM contract_agreements WHERE id = $1`, sa.ID).Scan(&existing); err != nil {
+		return nil, fmt.Errorf("storing agreement %s: %w", sa.ID, err)
+	}
+	if existing != sa.ProviderJWS {
+		return nil, fmt.Errorf("agreement %s: %w with other content", sa.ID, ErrExists)
+	}
+	if sa.ConsumerJWS != "" {
+		if r, err := s.Get(ctx, sa.ID); err == nil && r.State == StatePending {
+			return s.Activate(ctx, sa.ID, sa.ConsumerJWS)
+		}
+	}
 	return s.Get(ctx, sa.ID)
 }
 

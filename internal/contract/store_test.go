@@ -29,15 +29,7 @@ func use(t testing.TB, f *fixture, u UseRequest) *UseDecision {
 func TestLifecycle(t *testing.T) {
 	f := newFixture(t, 1)
 	ctx := context.Background()
-	offer := f.offer(t, nil)
-	a, err := NewAgreement(offer, f.review(t, offer), f.provider.did, f.consumer.did, f.clock.now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sa, err := SignAgreement(a, f.provider.s, f.provider.kid)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sa := f.signed(t, f.offer(t, nil))
 	rec, err := f.store.PutAgreement(ctx, sa)
 	if err != nil {
 		t.Fatal(err)
@@ -333,5 +325,33 @@ func TestMigrateTwice(t *testing.T) {
 	}
 	if err := Migrate(ctx, db); err == nil || !strings.Contains(err.Error(), "newer") {
 		t.Fatalf("newer schema: %v", err)
+	}
+}
+
+// TestPutAgreementConcurrently: the same signed agreement stored by 16
+// callers at once (concurrently on PostgreSQL) is stored once, and every
+// caller gets the record.
+func TestPutAgreementConcurrently(t *testing.T) {
+	f := newFixture(t, 4)
+	sa := f.signed(t, f.offer(t, nil))
+	ctx := context.Background()
+	errs := make([]error, 16)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Go(func() {
+			r, err := f.store.PutAgreement(ctx, sa)
+			if err == nil && (r.ID != sa.ID || r.State != StatePending) {
+				err = fmt.Errorf("record %s %s", r.ID, r.State)
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	ev, err := f.store.Events(ctx, sa.ID)
+	if err != nil || len(ev) != 1 || ev[0].Kind != "signed" {
+		t.Fatalf("events %+v, %v", ev, err)
 	}
 }

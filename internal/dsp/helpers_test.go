@@ -13,6 +13,8 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite"
+
+	"github.com/xborder/xborder/internal/statedb/pgtest"
 )
 
 const (
@@ -32,9 +34,16 @@ var tokens = BearerTokens{"tok-provider": providerDID, "tok-consumer": consumerD
 // of a new file to WAL does not wait on busy_timeout), then a few.
 func openDB(t testing.TB, path string) *sql.DB { return openDBConns(t, path, 4) }
 
-// openDBConns opens the database with a pool of conns connections.
+// openDBConns opens the database with a pool of conns connections; with
+// XBORDER_TEST_POSTGRES set, the PostgreSQL schema standing for path
+// instead (see pgtest).
 func openDBConns(t testing.TB, path string, conns int) *sql.DB {
 	t.Helper()
+	if pgtest.Enabled() {
+		db := pgtest.Open(t, pgtest.At(t, path))
+		db.SetMaxOpenConns(conns)
+		return db
+	}
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate")
 	if err != nil {
 		t.Fatal(err)

@@ -78,6 +78,27 @@ func SchemaVersion() int { return len(migrations) }
 // one transaction. Concurrent migrators serialise on the schema row; a
 // database from a newer release is refused.
 func Migrate(ctx context.Context, db *sql.DB) error {
+	// On PostgreSQL, concurrent CREATE TABLE IF NOT EXISTS fail in all
+	// but one migrator (on the catalog's unique type names), once the
+	// winner commits: again, they find the table.
+	var err error
+	for range 3 {
+		if err = createSchemaTable(ctx, db); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return err
+	}
+	for {
+		done, err := migrateOne(ctx, db)
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+func createSchemaTable(ctx context.Context, db *sql.DB) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("dsp: creating dsp_schema: %w", err)
@@ -95,12 +116,7 @@ func Migrate(ctx context.Context, db *sql.DB) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("dsp: creating dsp_schema: %w", err)
 	}
-	for {
-		done, err := migrateOne(ctx, db)
-		if err != nil || done {
-			return err
-		}
-	}
+	return nil
 }
 
 func migrateOne(ctx context.Context, db *sql.DB) (bool, error) {

@@ -143,10 +143,20 @@ func TestSQLStoreCompareAndSet(t *testing.T) {
 	}
 }
 
-// TestMigrateRefusesNewer: a database from a newer release is refused.
-func TestMigrateRefusesNewer(t *testing.T) {
+// TestMigrate: concurrent migrators (concurrent on PostgreSQL) migrate
+// once; a database from a newer release is refused.
+func TestMigrate(t *testing.T) {
 	db := openDB(t, filepath.Join(t.TempDir(), "x.db"))
 	defer db.Close()
+	errs := make([]error, 4)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Go(func() { errs[i] = Migrate(context.Background(), db) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
 	openStore(t, db)
 	if _, err := db.Exec(`UPDATE dsp_schema SET version = 99`); err != nil {
 		t.Fatal(err)

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/xborder/xborder/internal/statedb"
 )
 
 // Config is the connector's configuration: a YAML file (every field has a
@@ -20,6 +22,14 @@ import (
 type Config struct {
 	// DataDir holds everything the node keeps: xborder.db, audit/, tokens.json.
 	DataDir string `yaml:"data_dir"`
+	// Database is where the catalog, the contracts and the DSP processes
+	// are kept: empty for the embedded SQLite file DATA_DIR/xborder.db, or
+	// a postgres:// (postgresql://) URL for PostgreSQL, e.g.
+	// postgres://xborder@db.example:5432/xborder?sslmode=verify-full (the
+	// password may come from PGPASSWORD or ~/.pgpass instead of the URL).
+	// The schema is the same on both. The audit ledger and its index stay
+	// in DATA_DIR. Never logged with its password.
+	Database string `yaml:"database"`
 	// Name is a human label for logs and the console.
 	Name string `yaml:"name"`
 	// DID is the node's DID (did:web:HOST for a served document).
@@ -122,7 +132,7 @@ func LoadConfig(path string, getenv func(string) string) (Config, error) {
 
 // Environment overrides, one per scalar setting.
 var envKeys = []string{
-	"XBORDER_DATA_DIR", "XBORDER_NAME", "XBORDER_DID", "XBORDER_KEY", "XBORDER_JURISDICTION", "XBORDER_SUITE",
+	"XBORDER_DATA_DIR", "XBORDER_DATABASE", "XBORDER_NAME", "XBORDER_DID", "XBORDER_KEY", "XBORDER_JURISDICTION", "XBORDER_SUITE",
 	"XBORDER_LISTEN_PUBLIC", "XBORDER_LISTEN_MANAGEMENT", "XBORDER_SHUTDOWN_TIMEOUT", "XBORDER_LOG_LEVEL", "XBORDER_LOG_FORMAT", "XBORDER_TLS",
 }
 
@@ -138,6 +148,8 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		switch k {
 		case "XBORDER_DATA_DIR":
 			c.DataDir = v
+		case "XBORDER_DATABASE":
+			c.Database = v
 		case "XBORDER_NAME":
 			c.Name = v
 		case "XBORDER_DID":
@@ -180,6 +192,11 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("config: data_dir: %w", err)
 		}
 		c.DataDir = abs
+	}
+	if c.Database != "" {
+		if err := statedb.CheckPostgresURL(c.Database); err != nil {
+			return fmt.Errorf("config: database: %w (empty: the embedded SQLite file in data_dir)", err)
+		}
 	}
 	if c.DID != "" && !strings.HasPrefix(c.DID, "did:") {
 		return fmt.Errorf("config: did %q is not a DID", c.DID)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -15,7 +14,6 @@ import (
 	"github.com/xborder/xborder/internal/gate"
 	"github.com/xborder/xborder/internal/identity"
 	"github.com/xborder/xborder/internal/sitoken"
-	"github.com/xborder/xborder/internal/statedb"
 	"github.com/xborder/xborder/internal/suite"
 )
 
@@ -201,7 +199,7 @@ func (n *Node) openDSP(ctx context.Context, signer suite.Signer, publicURL strin
 	if signer == nil || n.cfg.DID == "" {
 		return nil
 	}
-	db, err := statedb.Open(filepath.Join(n.cfg.DataDir, statedb.File), "FULL")
+	db, err := n.openStateDB(ctx, "FULL")
 	if err != nil {
 		return err
 	}

@@ -50,6 +50,7 @@ func startSignerNode(t *testing.T, s suite.Signer, country string, mods ...func(
 	for _, m := range mods {
 		m(&cfg)
 	}
+	useTestDatabase(t, &cfg)
 	n, err := Open(context.Background(), cfg, Deps{Logger: quiet(), Signer: s})
 	if err != nil {
 		t.Fatal(err)

@@ -26,6 +26,7 @@ func startNode(t *testing.T) (*Node, context.CancelFunc, chan error) {
 	cfg.DataDir = t.TempDir()
 	cfg.DID = "did:web:hospital.example.cn"
 	cfg.Listen = Listen{Public: "127.0.0.1:0", Management: "127.0.0.1:0"}
+	useTestDatabase(t, &cfg)
 	signer, err := suite.Generate(suite.Ed25519, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -16,11 +16,11 @@ import (
 	"github.com/xborder/xborder/internal/contract"
 	"github.com/xborder/xborder/internal/jsonstrict"
 	"github.com/xborder/xborder/internal/rulebook"
-	"github.com/xborder/xborder/internal/statedb"
 )
 
-// stores are the node's catalog and contract store, on DATA_DIR/xborder.db
-// (one handle each, with the durability each needs).
+// stores are the node's catalog and contract store, in the state database:
+// on SQLite one handle each, with the durability each needs; on PostgreSQL
+// one pool for both.
 type stores struct {
 	catalogDB, contractDB *sql.DB
 	catalog               *catalog.Catalog
@@ -28,16 +28,18 @@ type stores struct {
 }
 
 func openStores(ctx context.Context, cfg Config, n *Node) (*stores, error) {
-	path := filepath.Join(cfg.DataDir, statedb.File)
 	s := &stores{}
 	var err error
-	if s.catalogDB, err = statedb.Open(path, "NORMAL"); err != nil {
+	if s.catalogDB, err = n.openStateDB(ctx, "NORMAL"); err != nil {
 		return nil, err
 	}
-	if s.contractDB, err = statedb.Open(path, "FULL"); err != nil {
+	if cfg.Database != "" {
+		s.contractDB = s.catalogDB
+	} else if s.contractDB, err = n.openStateDB(ctx, "FULL"); err != nil {
 		s.close()
 		return nil, err
 	}
+	n.log.Info("state database", slog.String("database", cfg.stateDBName()))
 	if s.catalog, err = catalog.Open(ctx, s.catalogDB, catalog.Config{Checker: catalog.NewODRLChecker(time.Now), Logger: n.log, Node: cfg.Name}); err != nil {
 		s.close()
 		return nil, fmt.Errorf("node: catalog: %w", err)
@@ -55,7 +57,7 @@ func (s *stores) close() {
 	}
 	for _, db := range []*sql.DB{s.catalogDB, s.contractDB} {
 		if db != nil {
-			db.Close()
+			db.Close() // a second Close of a shared pool does nothing
 		}
 	}
 }

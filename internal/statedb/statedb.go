@@ -1,8 +1,14 @@
-// Package statedb opens the node's SQLite database (DATA_DIR/xborder.db),
-// shared by the catalog and the contract store, the same way for every
-// caller: WAL, foreign keys, a 10 s busy timeout, transactions that take the
-// write lock when they begin (so concurrent writers wait instead of
-// failing), and the durability each caller asks for.
+// Package statedb opens the node's state database, shared by the catalog,
+// the contract store and the DSP process store, the same way for every
+// caller.
+//
+// The default is embedded SQLite (DATA_DIR/xborder.db, Open): WAL, foreign
+// keys, a 10 s busy timeout, transactions that take the write lock when they
+// begin (so concurrent writers wait instead of failing), and the durability
+// each caller asks for. For production, OpenPostgres opens a PostgreSQL
+// database from a postgres:// URL with pgx's database/sql driver. The
+// stores' SQL is portable and their schema the same on both, so callers do
+// not need to know which one they have.
 package statedb
 
 import (
