@@ -203,7 +203,9 @@ func (n *Node) openDSP(ctx context.Context, signer suite.Signer, publicURL strin
 	if err != nil {
 		return err
 	}
-	db.SetMaxOpenConns(1) // the dsp store is fastest with one SQLite connection
+	if n.cfg.Database == "" {
+		db.SetMaxOpenConns(1) // the dsp store is fastest with one SQLite connection
+	}
 	store, err := dsp.OpenSQLStore(ctx, db)
 	if err != nil {
 		db.Close()
