@@ -164,7 +164,7 @@ func TestAssessScenarioOnly(t *testing.T) {
 	}
 }
 
-// TestAssessExample runs the README's quick start and checks the answer
+// TestAssessExample runs the README's assess example and checks the answer
 // against the counts the generator of the example knows to be true.
 func TestAssessExample(t *testing.T) {
 	stdout, stderr, code := xb(t, t.TempDir(), "assess", "--scenario", exampleDir+"/scenario.yaml", exampleDir+"/customers.csv", "--format", "json")

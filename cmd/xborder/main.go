@@ -36,6 +36,9 @@ type env struct {
 	now            func() time.Time
 	// stderrIsTerminal enables the progress bar.
 	stderrIsTerminal bool
+	// demoBefore, when set, runs before each step of xborder demo; tests
+	// make a step fail with it.
+	demoBefore func(step string) error
 }
 
 // exitError carries an exit code out of a command.
@@ -106,7 +109,7 @@ privacy computing and audit ledger of a data space.`,
 		Version:           version(),
 		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
 	}
-	root.AddCommand(newAssessCmd(e), newLedgerCmd(e), newKeyCmd(e), newDIDCmd(e), newVCCmd(e), newVPCmd(e), newTrustCmd(e), newContractCmd(e), newPolicyCmd(e), newCatalogCmd(e), newGenCmd(e), newAuditCmd(e), newServeCmd(e), newBenchCmd(e), newVersionCmd(e))
+	root.AddCommand(newAssessCmd(e), newLedgerCmd(e), newKeyCmd(e), newDIDCmd(e), newVCCmd(e), newVPCmd(e), newTrustCmd(e), newContractCmd(e), newPolicyCmd(e), newCatalogCmd(e), newGenCmd(e), newAuditCmd(e), newServeCmd(e), newDemoCmd(e), newBenchCmd(e), newVersionCmd(e))
 	return root
 }
 

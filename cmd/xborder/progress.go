@@ -14,7 +14,8 @@ import (
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
 // progressBar draws one line on stderr, redrawn at most every 100 ms:
-// a bar, the percentage, bytes read and the rate.
+// a bar, the percentage, bytes read and the rate (only the bytes and the
+// rate when the total is unknown, 0).
 type progressBar struct {
 	mu    sync.Mutex
 	w     io.Writer
@@ -33,7 +34,7 @@ func (p *progressBar) update(done, total int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	t := p.now()
-	if p.drawn && t.Sub(p.last) < 100*time.Millisecond && done < total {
+	if p.drawn && t.Sub(p.last) < 100*time.Millisecond && (total <= 0 || done < total) {
 		return
 	}
 	p.last = t
@@ -46,12 +47,16 @@ func (p *progressBar) update(done, total int64) {
 			frac = 1
 		}
 	}
-	n := int(frac * width)
-	bar := strings.Repeat("=", n) + strings.Repeat(" ", width-n)
 	rate := ""
 	if el := t.Sub(p.start).Seconds(); el > 0.2 {
 		rate = fmt.Sprintf("  %s/s", humanBytes(int64(float64(done)/el)))
 	}
+	if total <= 0 { // size unknown: the bytes so far
+		fmt.Fprintf(p.w, "\r%s%s ", humanBytes(done), rate)
+		return
+	}
+	n := int(frac * width)
+	bar := strings.Repeat("=", n) + strings.Repeat(" ", width-n)
 	fmt.Fprintf(p.w, "\r[%s] %3.0f%%  %s / %s%s ", bar, frac*100, humanBytes(done), humanBytes(total), rate)
 }
 

@@ -94,12 +94,17 @@ func (n *Node) apply(ctx context.Context, p *Process, d Decision) (*Process, err
 	r, pid, want := p.Role, p.PID(), p.State
 	switch d.Verdict {
 	case Park:
+		// The policy's code says why it waits (the approval queue shows it).
+		code := d.Code
+		if !validCode(code) {
+			code = "parked"
+		}
 		q, _, err := n.mutate(ctx, k, r, pid, func(q *Process) (*Event, error) {
 			if q.State != want || q.Outbox != nil || q.Parked {
 				return nil, ErrChanged
 			}
 			q.Parked = true
-			return n.event(q, q.State, "", r, "parked"), nil
+			return n.event(q, q.State, "", r, code), nil
 		})
 		return q, err
 	case Reject:

@@ -114,6 +114,7 @@ type Decision struct {
 	// Code, EN and ZH explain a Reject: a stable code of [a-z0-9_.-]
 	// (default "policy_rejected") and messages in English and Chinese,
 	// sent in the termination message and never containing personal data.
+	// A Park's code is the code of its event (default "parked").
 	Code   string
 	EN, ZH string
 }

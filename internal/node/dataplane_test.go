@@ -279,8 +279,12 @@ func TestDataPlaneGM(t *testing.T) {
 	m, _ := mask.New(pol, key)
 	var want bytes.Buffer
 	m.CopyCSV(context.Background(), &want, strings.NewReader(clinicalCSV), nil)
-	if got, _ := os.ReadFile(tr.File); !bytes.Equal(got, want.Bytes()) {
+	got, _ := os.ReadFile(tr.File)
+	if !bytes.Equal(got, want.Bytes()) {
 		t.Errorf("received\n%s\nwant\n%s", got, want.Bytes())
+	}
+	if sum := sha256.Sum256(got); tr.Digest != hex.EncodeToString(sum[:]) {
+		t.Errorf("recorded sha256 %s, data %x (the receipt's SM3 digest is not the file's SHA-256)", tr.Digest, sum)
 	}
 }
 

@@ -275,7 +275,7 @@ func (n *Node) getPack(w http.ResponseWriter, r *http.Request, _ Token) {
 		apiError(w, http.StatusServiceUnavailable, "not_synced", "the ledger could not publish a checkpoint")
 		return
 	}
-	p, err := audit.BuildPack(r.Context(), filepath.Join(n.cfg.DataDir, "audit"), obj, audit.PackOptions{})
+	p, err := audit.BuildPack(r.Context(), filepath.Join(n.cfg.DataDir, "audit"), obj, audit.PackOptions{Witnesses: n.witnesses})
 	if err != nil {
 		apiError(w, http.StatusInternalServerError, "pack_failed", "the evidence pack could not be built")
 		n.log.Error("audit pack", "error", err)

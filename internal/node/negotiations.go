@@ -29,6 +29,8 @@ type negotiationView struct {
 	Agreement        json.RawMessage `json:"agreement,omitempty"`
 	Countersignature string          `json:"countersignature,omitempty"`
 	Events           []dsp.Event     `json:"events,omitempty"`
+	// Termination is the counterparty's code and reason, as received.
+	Termination *Termination `json:"termination,omitempty"`
 }
 
 func viewOf(p *dsp.Process) negotiationView {
@@ -83,6 +85,10 @@ func (n *Node) getNegotiation(w http.ResponseWriter, r *http.Request, _ Token) {
 	v := viewOf(p)
 	if v.Events, err = n.dsp.Events(r.Context(), dsp.KindNegotiation, role, pid); err != nil {
 		apiError(w, http.StatusInternalServerError, "dsp_failed", "reading the history failed")
+		return
+	}
+	if v.Termination, err = n.receivedTermination(r.Context(), dsp.KindNegotiation, pid); err != nil {
+		apiError(w, http.StatusInternalServerError, "dsp_failed", "reading the termination's reason failed")
 		return
 	}
 	writeJSON(w, v)

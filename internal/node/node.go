@@ -40,6 +40,7 @@ import (
 	"github.com/xborder/xborder/internal/dsp"
 	"github.com/xborder/xborder/internal/identity"
 	"github.com/xborder/xborder/internal/suite"
+	"github.com/xborder/xborder/internal/witness"
 )
 
 // Node is a running connector.
@@ -59,6 +60,8 @@ type Node struct {
 	dspStore dsp.Store
 	data     *dataPlane
 	creds    *credentials
+	// witnesses is the ledger's witness policy (nil: none), see witnesses.go.
+	witnesses *witness.Policy
 
 	// Certificate is the node's DID-bound TLS certificate (with tls on).
 	Certificate tls.Certificate
@@ -118,6 +121,10 @@ func Open(ctx context.Context, cfg Config, deps Deps) (*Node, error) {
 			return nil, err
 		}
 	}
+	if aopts.Witnesses, err = loadWitnessPolicy(filepath.Join(cfg.DataDir, "audit")); err != nil {
+		return nil, err
+	}
+	n.witnesses = aopts.Witnesses
 	if n.ledger, err = audit.Open(filepath.Join(cfg.DataDir, "audit"), aopts); err != nil {
 		return nil, fmt.Errorf("node: audit ledger: %w", err)
 	}
@@ -374,7 +381,11 @@ func (n *Node) publicHandler(signer suite.Signer) (http.Handler, error) {
 	}
 	mux.Handle("/audit/", http.StripPrefix("/audit", ah))
 	if n.dsp != nil {
-		mux.Handle(dspPath+"/", http.StripPrefix(dspPath, n.dsp.Handler()))
+		dh, err := n.keepReasons(n.dsp.Handler())
+		if err != nil {
+			return nil, err
+		}
+		mux.Handle(dspPath+"/", http.StripPrefix(dspPath, dh))
 		mux.Handle(transferPath+"/", http.StripPrefix(transferPath, n.data.provider.Handler()))
 		mux.Handle(dcpPath+"/", http.StripPrefix(dcpPath, n.creds.holder.Handler()))
 	}

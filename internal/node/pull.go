@@ -2,11 +2,13 @@ package node
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -214,7 +216,15 @@ func (d *dataPlane) runPull(p *dsp.Process, pl *pull) {
 	if err := atomicfile.WriteFile(final+".receipt.json", rb, 0o600); err != nil {
 		d.log.ErrorContext(ctx, "writing a transfer receipt", slog.String("pid", p.ConsumerPID), slog.Any("error", err))
 	}
+	// The record's digest is SHA-256: the receipt's for suite intl; suite
+	// gm's receipt holds an SM3 digest, so the file is hashed once more.
 	digest := hex.EncodeToString(receipt.Digest)
+	if pl.suite.Name() != "intl" {
+		if digest, err = fileSHA256(final); err != nil {
+			d.fail(ctx, p, "pull_failed", err)
+			return
+		}
+	}
 	d.setTransferState(ctx, dsp.Consumer, p.ConsumerPID, "received", receipt.Size, digest, final, "")
 	d.audit(ctx, d.n.cfg.DID, audit.OpTransfer, p.ConsumerPID, audit.ResultSuccess, "received_verified",
 		map[string]any{"provider": p.Counterparty, "agreement": p.AgreementID, "receipt": receipt}, receipt.Size)
@@ -296,4 +306,18 @@ func (d *dataPlane) endOrphans(ctx context.Context) {
 		}
 		d.fail(ctx, p, "consumer_restarted", errors.New("the consumer restarted; its ephemeral key is gone"))
 	}
+}
+
+// fileSHA256 is the hex SHA-256 of a file's content.
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

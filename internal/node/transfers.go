@@ -295,5 +295,9 @@ func (n *Node) getTransfer(w http.ResponseWriter, r *http.Request, _ Token) {
 	}
 	n.live(&t)
 	evs, _ := n.dsp.Events(r.Context(), dsp.KindTransfer, dsp.Role(t.Role), pid)
-	writeJSON(w, map[string]any{"transfer": t, "events": evs})
+	out := map[string]any{"transfer": t, "events": evs}
+	if term, err := n.receivedTermination(r.Context(), dsp.KindTransfer, pid); err == nil && term != nil {
+		out["termination"] = term
+	}
+	writeJSON(w, out)
 }
