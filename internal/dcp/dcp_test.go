@@ -10,6 +10,7 @@ import (
 
 	"github.com/xborder/xborder/internal/identity"
 	"github.com/xborder/xborder/internal/sitoken"
+	"github.com/xborder/xborder/internal/statuslist"
 	"github.com/xborder/xborder/internal/suite"
 	"github.com/xborder/xborder/internal/trust"
 	"github.com/xborder/xborder/internal/vc"
@@ -188,4 +189,81 @@ func FuzzParseQuery(f *testing.F) {
 			t.Fatal("a response without presentations was accepted")
 		}
 	})
+}
+
+// TestPresentationStatus: a credential with a status entry counts only
+// when its status list says it is not revoked; without a status checker
+// it is set aside (its revocation cannot be checked).
+func TestPresentationStatus(t *testing.T) {
+	ctx := context.Background()
+	p, err := vc.New(vc.WithSM2())
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := newParty(t, suite.Ed25519)
+	var listURL string
+	var listJWT []byte
+	lists := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/vc+jwt")
+		w.Write(listJWT)
+	}))
+	defer lists.Close()
+	listURL = lists.URL + "/status/1"
+	publish := func(revoked bool) {
+		bits, _ := statuslist.NewBitstring(statuslist.MinEntries)
+		bits.Set(42, revoked)
+		enc, _ := bits.Encode()
+		doc := statuslist.BuildCredential(statuslist.CredentialParams{URL: listURL, Issuer: issuer.did, Purpose: statuslist.PurposeRevocation,
+			Encoded: enc, ValidFrom: now.Add(-time.Hour)})
+		tok, err := p.SignJWT(ctx, doc, vc.JWTOptions{Signer: issuer.s, KeyID: issuer.kid})
+		if err != nil {
+			t.Fatal(err)
+		}
+		listJWT = []byte(tok)
+	}
+	holder, verifier := newParty(t, suite.Ed25519), newParty(t, suite.Ed25519)
+	doc := map[string]any{"@context": []string{"https://www.w3.org/ns/credentials/v2"}, "type": []string{"VerifiableCredential", "MembershipCredential"},
+		"issuer": issuer.did, "validFrom": "2026-01-01T00:00:00Z",
+		"credentialSubject": map[string]any{"id": holder.did, "jurisdiction": "NL"},
+		"credentialStatus":  statuslist.NewEntry(listURL, statuslist.PurposeRevocation, 42).Map()}
+	tok, err := p.SignJWT(ctx, doc, vc.JWTOptions{Signer: issuer.s, KeyID: issuer.kid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cred, _ := ParseCredential([]byte(tok))
+	res := identity.NewResolver(identity.ResolverOptions{})
+	h, _ := NewHolder(HolderConfig{DID: holder.did, KeyID: holder.kid, Signer: holder.s, Processor: p, Now: clock, Credentials: []Credential{cred},
+		Tokens: &sitoken.Verifier{Audience: holder.did, Resolve: res.ResolveKey, Now: clock}})
+	srv := httptest.NewServer(h.Handler())
+	defer srv.Close()
+	reg := &trust.Registry{ID: "r", Operator: "o", Sequence: 1, Issued: now.Add(-time.Hour), NextUpdate: now.Add(time.Hour),
+		Entries: []trust.Entry{{Name: "NL", Issuer: issuer.did, Jurisdiction: "NL", CredentialTypes: []string{"*"}, ValidFrom: now.Add(-time.Hour)}}}
+	checker, err := statuslist.NewChecker(statuslist.CheckerOptions{Fetcher: &statuslist.HTTPFetcher{AllowHTTP: true}, Processor: p, Resolver: res,
+		Now: clock, CacheTTL: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	query := func(st *statuslist.Checker) *Verified {
+		v, err := NewVerifier(VerifierConfig{DID: verifier.did, KeyID: verifier.kid, Signer: verifier.s, Resolver: res, Processor: p,
+			Registry: func() *trust.Registry { return reg }, Now: clock, Status: st, CacheTTL: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := v.Query(ctx, holder.did, h.AccessToken(verifier.did), srv.URL, []string{"MembershipCredential"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	publish(false)
+	if v := query(checker); v.Jurisdiction("MembershipCredential") != "NL" {
+		t.Fatalf("a valid credential with a status entry: %+v", v)
+	}
+	if v := query(nil); len(v.Credentials) != 0 || !strings.Contains(strings.Join(v.Rejected, " "), "cannot be checked") {
+		t.Fatalf("without a status checker: %+v", v)
+	}
+	publish(true)
+	if v := query(checker); len(v.Credentials) != 0 || !strings.Contains(strings.Join(v.Rejected, " "), "revoked") {
+		t.Fatalf("a revoked credential: %+v", v)
+	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/xborder/xborder/internal/identity"
 	"github.com/xborder/xborder/internal/sitoken"
+	"github.com/xborder/xborder/internal/statuslist"
 	"github.com/xborder/xborder/internal/suite"
 	"github.com/xborder/xborder/internal/trust"
 	"github.com/xborder/xborder/internal/vc"
@@ -36,6 +37,10 @@ type VerifierConfig struct {
 	Registry func() *trust.Registry
 	// Client makes the queries; nil uses one with a 10 s timeout.
 	Client *http.Client
+	// Status checks the credentials' credentialStatus entries (Bitstring
+	// Status List). Nil: a credential that has a status entry is set aside,
+	// since its revocation cannot be checked (fail closed).
+	Status *statuslist.Checker
 	// CacheTTL keeps a holder's verified credentials this long (default 2
 	// minutes; negative: no cache), so that a burst of requests costs one
 	// query.
@@ -224,6 +229,20 @@ func (v *Verifier) verify(ctx context.Context, holder, nonce string, raw json.Ra
 		if c == nil || !c.Verified {
 			out.Rejected = append(out.Rejected, "a credential did not verify")
 			continue
+		}
+		if entries, err := statuslist.EntriesOf(c.Credential); err != nil || len(entries) > 0 {
+			switch {
+			case err != nil:
+				out.Rejected = append(out.Rejected, c.Issuer+": malformed credentialStatus: "+err.Error())
+				continue
+			case v.cfg.Status == nil:
+				out.Rejected = append(out.Rejected, c.Issuer+": the credential's status cannot be checked here")
+				continue
+			}
+			if _, err := v.cfg.Status.Check(ctx, c.Credential); err != nil {
+				out.Rejected = append(out.Rejected, c.Issuer+": "+err.Error())
+				continue
+			}
 		}
 		subj, _ := c.Credential["credentialSubject"].(map[string]any)
 		types := typesOf(c.Credential)

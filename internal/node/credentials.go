@@ -17,8 +17,10 @@ import (
 	"github.com/xborder/xborder/internal/dsp"
 	"github.com/xborder/xborder/internal/identity"
 	"github.com/xborder/xborder/internal/sitoken"
+	"github.com/xborder/xborder/internal/statuslist"
 	"github.com/xborder/xborder/internal/suite"
 	"github.com/xborder/xborder/internal/trust"
+	"github.com/xborder/xborder/internal/vc"
 )
 
 // Credentials on the wire (Decentralized Claims Protocol): the node is a
@@ -106,8 +108,19 @@ func (n *Node) openCredentials(ctx context.Context, signer suite.Signer, kid str
 	if err != nil {
 		return nil, fmt.Errorf("node: credential service: %w", err)
 	}
+	proc, err := vc.New(vc.WithSM2())
+	if err != nil {
+		return nil, err
+	}
+	// Revocation: the status lists credentials point at are fetched through
+	// the egress guard (plain http only where private addresses are allowed).
+	status, err := statuslist.NewChecker(statuslist.CheckerOptions{Processor: proc, Resolver: n.resolver,
+		Fetcher: &statuslist.HTTPFetcher{Client: client, AllowHTTP: n.cfg.Egress.AllowPrivate}})
+	if err != nil {
+		return nil, err
+	}
 	v, err := dcp.NewVerifier(dcp.VerifierConfig{DID: n.cfg.DID, KeyID: kid, Signer: signer, Resolver: n.resolver, Client: client,
-		Registry: func() *trust.Registry { return reg }})
+		Processor: proc, Status: status, Registry: func() *trust.Registry { return reg }})
 	if err != nil {
 		return nil, fmt.Errorf("node: credential verifier: %w", err)
 	}
