@@ -267,3 +267,22 @@ func TestPresentationStatus(t *testing.T) {
 		t.Fatalf("a revoked credential: %+v", v)
 	}
 }
+
+// TestPresentationExpiredCredential: an expired credential proves nothing.
+func TestPresentationExpiredCredential(t *testing.T) {
+	f := newFixture(t, suite.Ed25519, true)
+	p, _ := vc.New()
+	doc := map[string]any{"@context": []string{"https://www.w3.org/ns/credentials/v2"}, "type": []string{"VerifiableCredential", "MembershipCredential"},
+		"issuer": f.issuer.did, "validFrom": "2025-01-01T00:00:00Z", "validUntil": "2026-06-01T00:00:00Z",
+		"credentialSubject": map[string]any{"id": f.holder.did, "jurisdiction": "NL"}}
+	tok, err := p.SignJWT(context.Background(), doc, vc.JWTOptions{Signer: f.issuer.s, KeyID: f.issuer.kid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := ParseCredential([]byte(tok))
+	f.h.cfg.Credentials = []Credential{c}
+	v, err := f.v.Query(context.Background(), f.holder.did, f.h.AccessToken(f.verifier.did), f.srv.URL, []string{"MembershipCredential"})
+	if err == nil && v.Jurisdiction("MembershipCredential") != "" {
+		t.Fatalf("an expired credential proved a jurisdiction: %+v", v)
+	}
+}
