@@ -115,24 +115,57 @@ func TestPostgresSQL(t *testing.T) {
 	if _, err := s.Unfinished(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.AddRefusal(ctx, &Event{Time: now, Kind: KindNegotiation, Role: Provider, Refused: true, Code: CodeNotFound}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.EventsAfter(ctx, 0, 10); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.LastPosition(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Cursor(ctx, "audit"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveCursor(ctx, "audit", Cursor{Position: 1, Ahead: 1}); err != nil {
+		t.Fatal(err)
+	}
 
 	schema := fmt.Sprintf("xborder_dsp_test_%d", os.Getpid())
 	var script strings.Builder
 	fmt.Fprintf(&script, "\\set ON_ERROR_STOP 1\nCREATE SCHEMA %s;\nSET search_path TO %s;\n", schema, schema)
+	// The migrations (applied below in PostgreSQL's dialect) and the
+	// dialect probes are not statements to check.
+	skip := map[string]bool{}
+	for _, m := range migrations {
+		for _, stmt := range m {
+			skip[dialectSQLite.stmt(stmt)] = true
+		}
+	}
+	for _, q := range dialectProbes {
+		skip[q] = true
+	}
 	var stmts []string
 	for q := range theRecorder.stmts {
-		if strings.HasPrefix(strings.TrimSpace(q), "CREATE") {
+		if strings.HasPrefix(strings.TrimSpace(q), "CREATE") || skip[q] {
 			continue
 		}
 		stmts = append(stmts, q)
 	}
 	sort.Strings(stmts)
 	script.WriteString("CREATE TABLE IF NOT EXISTS dsp_schema (id BIGINT PRIMARY KEY CHECK (id = 1), version BIGINT NOT NULL);\n")
-	for _, m := range migrations {
+	for v, m := range migrations {
+		if v == 2 {
+			// An event of schema 2, which migration 3 numbers.
+			script.WriteString("INSERT INTO dsp_events (" + eventColumns + ") VALUES ('negotiation', 'provider', 'urn:p', 1, 1, '', '', '', '', '', '', 'REQUESTED', '', '', '', '');\n")
+		}
 		for _, stmt := range m {
-			script.WriteString(stmt + ";\n")
+			script.WriteString(dialectPostgres.stmt(stmt) + ";\n")
 		}
 	}
+	// The event kept its place and new ones follow it.
+	script.WriteString("INSERT INTO dsp_events (" + eventColumns + ", refused) VALUES ('negotiation', 'provider', '', 0, 2, '', '', '', '', '', '', '', '', '', '', '', 1);\n")
+	script.WriteString("DO $$ BEGIN IF (SELECT string_agg(pos || ':' || seq, ',' ORDER BY pos) FROM dsp_events) <> '1:1,2:0' THEN RAISE EXCEPTION 'positions after migration 3: %', (SELECT string_agg(pos || ':' || seq, ',' ORDER BY pos) FROM dsp_events); END IF; END $$;\n")
 	for i, q := range stmts {
 		if strings.HasPrefix(q, "BEGIN") || strings.HasPrefix(q, "COMMIT") || strings.HasPrefix(q, "ROLLBACK") {
 			continue
