@@ -21,7 +21,7 @@ import (
 
 // The Dataspace Protocol on the public listener: the dsp control plane,
 // authenticated with DCP self-issued ID tokens, negotiating through the
-// compliance gate, every step in the audit ledger.
+// compliance gate, every step in the audit ledger (auditfeed.go).
 
 // Participant is a member of the data space this node knows: its DID and
 // the country it is established in. Until the presentation exchange of DCP
@@ -146,18 +146,6 @@ func (n *Node) countryOf(did string) string {
 	return ""
 }
 
-// auditSink appends every DSP step to the audit ledger.
-type auditSink struct{ n *Node }
-
-func (s auditSink) Record(ctx context.Context, e dsp.Event) error {
-	ev, err := e.AuditEvent(s.n.cfg.DID)
-	if err != nil {
-		return err
-	}
-	_, err = s.n.ledger.Append(ctx, ev)
-	return err
-}
-
 // openDSP builds the node's DSP control plane (nil without a key and DID).
 func (n *Node) openDSP(ctx context.Context, signer suite.Signer, publicURL string, httpClient *http.Client) error {
 	if signer == nil || n.cfg.DID == "" {
@@ -173,6 +161,14 @@ func (n *Node) openDSP(ctx context.Context, signer suite.Signer, publicURL strin
 		db.Close()
 		return fmt.Errorf("node: dsp store: %w", err)
 	}
+	// Every step reaches the audit ledger from the store's history, after
+	// it is answered (auditfeed.go); the event sink only wakes the follower.
+	feed := newAuditFollower(store, n.ledger, followerConfig{Self: n.cfg.DID, Logger: n.log, Registerer: n.reg})
+	if err := feed.start(ctx); err != nil {
+		store.Close()
+		db.Close()
+		return err
+	}
 	kid := n.cfg.DID + "#key-1"
 	if k, err := identity.NewKeyDID(signer.Alg(), signer.Public()); err == nil && k.DID == n.cfg.DID {
 		kid = k.VerificationMethodID()
@@ -183,7 +179,7 @@ func (n *Node) openDSP(ctx context.Context, signer suite.Signer, publicURL strin
 		Store:         store,
 		Auth:          sitokenAuth{&sitoken.Verifier{Audience: n.cfg.DID, Resolve: n.resolver.ResolveKey, Keys: suite.NewVerifierCache(4096)}},
 		Policy:        gatePolicy{n: n, gate: &gate.Gate{ParkFilings: n.cfg.ParkFilings}},
-		Events:        auditSink{n},
+		Events:        feed,
 		Client:        &dsp.Client{HTTP: httpClient, Tokens: tokenSource{signer: signer, did: n.cfg.DID, kid: kid}},
 		Logger:        n.log.With(slog.String("component", "dsp")),
 	})
@@ -192,7 +188,7 @@ func (n *Node) openDSP(ctx context.Context, signer suite.Signer, publicURL strin
 		db.Close()
 		return fmt.Errorf("node: dsp: %w", err)
 	}
-	n.dsp, n.dspDB, n.dspStore = dn, db, store
+	n.dsp, n.dspDB, n.dspStore, n.auditFeed = dn, db, store, feed
 	return nil
 }
 

@@ -56,6 +56,8 @@ type Node struct {
 	dsp      *dsp.Node
 	dspDB    *sql.DB
 	dspStore dsp.Store
+	// auditFeed appends the DSP steps to the ledger (nil without DSP).
+	auditFeed *auditFollower
 
 	// Certificate is the node's DID-bound TLS certificate (with tls on).
 	Certificate tls.Certificate
@@ -206,6 +208,7 @@ func (n *Node) Run(ctx context.Context) error {
 	go func() { errc <- n.public.Serve(n.publicLn) }()
 	go func() { errc <- n.mgmt.Serve(n.mgmtLn) }()
 	if n.dsp != nil {
+		n.auditFeed.run()
 		if err := n.dsp.Resume(ctx); err != nil {
 			n.log.Error("dsp: resuming processes", "error", err)
 		}
@@ -233,6 +236,10 @@ func (n *Node) Run(ctx context.Context) error {
 	if n.dsp != nil {
 		if derr := n.dsp.Close(sctx); derr != nil && err == nil {
 			err = derr
+		}
+		// The steps stored so far go to the ledger before it closes.
+		if ferr := n.auditFeed.Close(sctx); ferr != nil && err == nil {
+			err = ferr
 		}
 		n.dspDB.Close()
 	}
