@@ -20,18 +20,21 @@ import (
 // The store writes each step (a transition, or a refused message) in the
 // transaction that changes the process, with a store-wide position
 // (dsp.SQLStore.EventsAfter), so a step is durable before it is answered.
-// The follower reads the steps after its cursor, appends them to the
-// ledger in position order, a batch at a time (audit.Log.AppendBatch: one
-// group commit), and saves its cursor once the ledger has acknowledged
-// them. Memory is bounded by one batch.
+// The follower reads the steps after the last one the ledger acknowledged,
+// appends them to the ledger in position order, a batch at a time
+// (audit.Log.AppendBatch: one group commit), and records its cursor, a
+// position the ledger has acknowledged, in the store. Memory is bounded by
+// one batch.
 //
 // Exactly once: the saved cursor says how far beyond it the follower may
-// have appended without saving (dsp.Cursor.Ahead, saved before any batch
-// that needs it). After a crash between the ledger's acknowledgement and
-// the cursor's save, or an error that leaves a batch in doubt, the events
-// of that window are looked up in the ledger before being appended: by
-// object, time and details digest, which covers the event's position, so
-// it identifies the stored step. Those found are not appended again.
+// append before it saves again (dsp.Cursor.Ahead, the window: saved before
+// a batch would leave it), so the cursor costs the store's one connection
+// a write per window rather than per batch, and one when the follower
+// catches up. After a crash between the ledger's acknowledgement and the
+// cursor's save, or an error that leaves a batch in doubt, the steps of
+// the window are looked up in the ledger before being appended: by object,
+// time and details digest, which covers the step's position, so it
+// identifies the stored step. Those found are not appended again.
 //
 // Missing positions: on SQLite the history has no gaps (positions are
 // assigned under the write lock). On PostgreSQL a lower position can
@@ -65,6 +68,10 @@ type followerConfig struct {
 	Self string
 	// Batch bounds the events read and appended at once (default 256).
 	Batch int
+	// Window is how far past its saved cursor the follower may append
+	// (default 4 batches): the most steps looked up in the ledger after a
+	// crash.
+	Window int
 	// Grace is how long a missing position may stay missing before it is
 	// taken for a hole (default 10 s; see above).
 	Grace time.Duration
@@ -104,7 +111,8 @@ type auditFollower struct {
 	pos    atomic.Int64 // the saved cursor's position, for the metrics
 
 	// Owned by the goroutine that steps (run, or a test).
-	cur       dsp.Cursor
+	saved     dsp.Cursor
+	acked     int64 // every step up to here is in the ledger (or a hole)
 	recheckTo int64 // steps up to this position may be in the ledger already
 	resync    bool  // sync the ledger before looking steps up in it
 	gapAt     int64 // the missing position waited on (0: none)
@@ -114,6 +122,9 @@ type auditFollower struct {
 func newAuditFollower(src eventHistory, ledger auditLedger, cfg followerConfig) *auditFollower {
 	if cfg.Batch <= 0 {
 		cfg.Batch = 256
+	}
+	if cfg.Window < cfg.Batch {
+		cfg.Window = 4 * cfg.Batch
 	}
 	if cfg.Grace <= 0 {
 		cfg.Grace = 10 * time.Second
@@ -152,21 +163,16 @@ func newAuditFollower(src eventHistory, ledger auditLedger, cfg followerConfig) 
 }
 
 // start reads the cursor (a new follower starts after the history stored
-// so far) and makes its window cover a batch. Steps in the window of a
-// previous run are looked up in the ledger before they are appended.
+// so far). Steps in the window of a previous run are looked up in the
+// ledger before they are appended.
 func (f *auditFollower) start(ctx context.Context) error {
 	c, err := f.src.Cursor(ctx, auditCursor)
 	if err != nil {
 		return fmt.Errorf("node: audit follower: %w", err)
 	}
-	f.cur = c
+	f.saved, f.acked = c, c.Position
 	if c.Ahead > 0 {
 		f.recheckTo, f.resync = c.Position+c.Ahead, true
-	}
-	if c.Ahead < int64(f.cfg.Batch) {
-		if err := f.save(ctx, c.Position); err != nil {
-			return err
-		}
 	}
 	f.pos.Store(c.Position)
 	return nil
@@ -202,7 +208,7 @@ func (f *auditFollower) run() {
 				f.m.errors.Inc()
 				backoff = min(max(2*backoff, 50*time.Millisecond), 5*time.Second)
 				wait = backoff
-				f.log.ErrorContext(ctx, "audit follower: appending DSP steps to the ledger", slog.Int64("position", f.cur.Position),
+				f.log.ErrorContext(ctx, "audit follower: appending DSP steps to the ledger", slog.Int64("position", f.acked),
 					slog.Any("error", err), slog.Duration("retry_in", wait))
 			case progressed:
 				backoff = 0
@@ -239,13 +245,14 @@ func (f *auditFollower) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		f.cancel()
 		<-f.done
-		return fmt.Errorf("node: audit follower: stopped before catching up (at position %d): %w", f.cur.Position, ctx.Err())
+		return fmt.Errorf("node: audit follower: stopped before catching up (at position %d): %w", f.acked, ctx.Err())
 	}
 }
 
-// step handles the front of the history after the cursor: a run of
+// step handles the front of the history after the steps done: a run of
 // consecutive positions, appended as one batch, or a missing position,
-// waited on and then skipped. It reports whether the cursor moved.
+// waited on and then skipped. It reports whether it moved on; when there
+// is nothing to do, it saves the cursor if it lags.
 func (f *auditFollower) step(ctx context.Context) (bool, error) {
 	if f.resync {
 		// Everything the ledger acknowledged must be in its index before
@@ -255,16 +262,19 @@ func (f *auditFollower) step(ctx context.Context) (bool, error) {
 		}
 		f.resync = false
 	}
-	evs, err := f.src.EventsAfter(ctx, f.cur.Position, f.cfg.Batch)
+	evs, err := f.src.EventsAfter(ctx, f.acked, f.cfg.Batch)
 	if err != nil {
 		return false, err
 	}
 	if len(evs) == 0 {
 		f.m.lag.Set(0)
+		if f.acked > f.saved.Position {
+			return false, f.save(ctx)
+		}
 		return false, nil
 	}
 	f.m.lag.Set(max(0, f.cfg.Now().Sub(evs[0].Time).Seconds()))
-	if next := f.cur.Position + 1; evs[0].Position != next {
+	if next := f.acked + 1; evs[0].Position != next {
 		return f.gap(ctx, next, evs[0].Position)
 	}
 	f.gapAt = 0
@@ -272,7 +282,13 @@ func (f *auditFollower) step(ctx context.Context) (bool, error) {
 	for n < len(evs) && evs[n].Position == evs[n-1].Position+1 {
 		n++
 	}
-	run := evs[:n]
+	run, last := evs[:n], evs[n-1].Position
+	if last > f.saved.Position+f.saved.Ahead {
+		// The batch would leave the saved window: move it first.
+		if err := f.save(ctx); err != nil {
+			return false, err
+		}
+	}
 	batch := make([]*audit.Event, 0, n)
 	for _, e := range run {
 		ae, err := e.AuditEvent(f.cfg.Self)
@@ -309,10 +325,8 @@ func (f *auditFollower) step(ctx context.Context) (bool, error) {
 			return false, err
 		}
 	}
-	if err := f.save(ctx, run[n-1].Position); err != nil {
-		f.inDoubt()
-		return false, err
-	}
+	f.acked = last
+	f.pos.Store(last)
 	return true, nil
 }
 
@@ -328,30 +342,28 @@ func (f *auditFollower) gap(ctx context.Context, next, first int64) (bool, error
 	}
 	f.log.WarnContext(ctx, "audit follower: skipping DSP history positions that were never committed",
 		slog.Int64("from", next), slog.Int64("to", first-1), slog.Duration("waited", now.Sub(f.gapSince)))
-	if err := f.save(ctx, first-1); err != nil {
-		return false, err
-	}
 	f.m.skipped.WithLabelValues("hole").Add(float64(first - next))
-	f.gapAt = 0
+	f.acked, f.gapAt = first-1, 0
+	f.pos.Store(f.acked)
 	return true, nil
 }
 
-// inDoubt is called when a batch may be in the ledger without the cursor
-// saying so: its window is looked up before anything is appended again.
+// inDoubt is called when a batch may be in the ledger although the
+// follower did not see it acknowledged: the saved window is looked up
+// before anything is appended again.
 func (f *auditFollower) inDoubt() {
-	f.recheckTo = max(f.recheckTo, f.cur.Position+f.cur.Ahead)
+	f.recheckTo = max(f.recheckTo, f.saved.Position+f.saved.Ahead)
 	f.resync = true
 }
 
-// save moves the cursor to pos, with a window covering the next batch and
-// any steps still in doubt.
-func (f *auditFollower) save(ctx context.Context, pos int64) error {
-	c := dsp.Cursor{Position: pos, Ahead: max(int64(f.cfg.Batch), f.recheckTo-pos)}
+// save records the steps done as the cursor, with a window of Window
+// steps, or more while steps in doubt lie beyond.
+func (f *auditFollower) save(ctx context.Context) error {
+	c := dsp.Cursor{Position: f.acked, Ahead: max(int64(f.cfg.Window), f.recheckTo-f.acked)}
 	if err := f.src.SaveCursor(ctx, auditCursor, c); err != nil {
 		return err
 	}
-	f.cur = c
-	f.pos.Store(pos)
+	f.saved = c
 	return nil
 }
 

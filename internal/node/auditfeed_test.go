@@ -118,10 +118,10 @@ func history(t *testing.T, s *dsp.SQLStore) []dsp.Event {
 var errCrash = errors.New("crash between the ledger's acknowledgement and the cursor's save")
 
 // TestFollowerCrashBetweenAckAndCursor: the follower dies after the ledger
-// acknowledged a batch and before its cursor is saved; after a restart
+// acknowledged a batch and before its cursor records it; after a restart
 // (store and ledger reopened) the ledger holds every step exactly once:
-// the batch in doubt is found in the ledger, not appended again, and the
-// steps after it are appended.
+// the steps of the saved window that are in the ledger are not appended
+// again, and the others are.
 func TestFollowerCrashBetweenAckAndCursor(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
@@ -132,8 +132,11 @@ func TestFollowerCrashBetweenAckAndCursor(t *testing.T) {
 	}
 	addSteps(t, s, 0, 10) // 40 steps
 	batches := 0
-	f := newAuditFollower(s, l, followerConfig{Self: feedSelf, Batch: 8, afterAppend: func() error {
-		if batches++; batches == 3 {
+	// Batches of 8 in windows of 32: the cursor is saved before the first
+	// batch ({0, 32}) and before the fifth ({32, 32}), whose
+	// acknowledgement the follower does not survive.
+	f := newAuditFollower(s, l, followerConfig{Self: feedSelf, Batch: 8, Window: 32, afterAppend: func() error {
+		if batches++; batches == 5 {
 			return errCrash
 		}
 		return nil
@@ -148,8 +151,8 @@ func TestFollowerCrashBetweenAckAndCursor(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if c, _ := s.Cursor(ctx, auditCursor); c.Position != 16 || c.Ahead != 8 {
-		t.Fatalf("cursor at the crash %+v, want position 16 (two batches) and a window of 8", c)
+	if c, _ := s.Cursor(ctx, auditCursor); c != (dsp.Cursor{Position: 32, Ahead: 32}) {
+		t.Fatalf("cursor at the crash %+v, want position 32 (four batches) and a window of 32", c)
 	}
 	// The process ends; the ledger closes (publishing what it integrated)
 	// and more steps arrive before the restart.
@@ -158,7 +161,7 @@ func TestFollowerCrashBetweenAckAndCursor(t *testing.T) {
 	l = feedLedger(t, dir)
 	defer closeLedger(t, l)
 	reg := prometheus.NewRegistry()
-	f = newAuditFollower(s, l, followerConfig{Self: feedSelf, Batch: 8, Registerer: reg})
+	f = newAuditFollower(s, l, followerConfig{Self: feedSelf, Batch: 8, Window: 32, Registerer: reg})
 	if err := f.start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -173,11 +176,11 @@ func TestFollowerCrashBetweenAckAndCursor(t *testing.T) {
 	if got := metricValue(t, reg, "xborder_dsp_audit_skipped_total", "in_ledger"); got != 8 {
 		t.Errorf("%v steps found in the ledger after the restart, want the 8 of the batch in doubt", got)
 	}
-	if got := metricValue(t, reg, "xborder_dsp_audit_appended_total", ""); got != float64(len(hist)-24) {
-		t.Errorf("%v appended after the restart, want %d", got, len(hist)-24)
+	if got := metricValue(t, reg, "xborder_dsp_audit_appended_total", ""); got != float64(len(hist)-40) {
+		t.Errorf("%v appended after the restart, want %d", got, len(hist)-40)
 	}
 	if c, _ := s.Cursor(ctx, auditCursor); c.Position != int64(len(hist)) {
-		t.Errorf("cursor %+v after catching up, want position %d", c, len(hist))
+		t.Errorf("cursor %+v after catching up, want position %d", c, len(hist)) // saved once idle
 	}
 	for name, want := range map[string]float64{"xborder_dsp_audit_backlog": 0, "xborder_dsp_audit_position": float64(len(hist)), "xborder_dsp_audit_lag_seconds": 0} {
 		if got := metricValue(t, reg, name, ""); got != want {
@@ -208,8 +211,12 @@ func TestFollowerDrainsOnClose(t *testing.T) {
 	if err := l.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if msg := ledgerMatches(t, l, feedSelf, history(t, s)); msg != "" {
+	hist := history(t, s)
+	if msg := ledgerMatches(t, l, feedSelf, hist); msg != "" {
 		t.Fatal(msg)
+	}
+	if c, _ := s.Cursor(ctx, auditCursor); c.Position != int64(len(hist)) {
+		t.Errorf("cursor %+v after draining, want position %d", c, len(hist))
 	}
 }
 
@@ -341,6 +348,7 @@ func TestFollowerGaps(t *testing.T) {
 			{commit: []int64{3}},
 			{advance: grace, moved: true}, // skip 1, 2
 			{moved: true},
+			{},
 		}, []int64{3}, 2},
 		{"each gap waits its own grace period", []op{
 			{commit: []int64{1, 3, 4, 6}, moved: true}, // 1
@@ -350,6 +358,7 @@ func TestFollowerGaps(t *testing.T) {
 			{advance: 2 * time.Second},    // only 2 s of it: wait
 			{advance: grace, moved: true}, // skip 5
 			{moved: true},                 // 6
+			{},
 		}, []int64{1, 2, 3, 4, 6}, 1},
 		{"a lost acknowledgement", []op{
 			{commit: []int64{1, 2}, moved: true},
@@ -384,6 +393,7 @@ func TestFollowerGaps(t *testing.T) {
 			if got := metricValue(t, reg, "xborder_dsp_audit_skipped_total", "hole"); got != c.holes {
 				t.Errorf("%v holes, want %v", got, c.holes)
 			}
+			// Idle at the end: the cursor is saved.
 			if last := c.ledger[len(c.ledger)-1]; h.cursor.Position != last || h.cursor.Ahead < 8 {
 				t.Errorf("cursor %+v, want position %d and a window of at least a batch", *h.cursor, last)
 			}
