@@ -76,8 +76,13 @@ type followerConfig struct {
 	// taken for a hole (default 10 s; see above).
 	Grace time.Duration
 	// Poll is how often the history is read when nothing wakes the
-	// follower (default 1 s): Wake is called after each stored step.
-	Poll   time.Duration
+	// follower (default 1 s): Record is called after each stored step.
+	Poll time.Duration
+	// Linger is how long the follower waits after a batch that did not
+	// fill, so that the next ledger round takes more steps (default
+	// 100 ms): each round costs the ledger several fsyncs on the disk the
+	// DSP store commits to, whatever its size.
+	Linger time.Duration
 	Now    func() time.Time
 	Logger *slog.Logger
 	// Registerer takes the follower's metrics (nil: not exported).
@@ -117,6 +122,7 @@ type auditFollower struct {
 	resync    bool  // sync the ledger before looking steps up in it
 	gapAt     int64 // the missing position waited on (0: none)
 	gapSince  time.Time
+	full      bool // the last read filled a batch: more is waiting
 }
 
 func newAuditFollower(src eventHistory, ledger auditLedger, cfg followerConfig) *auditFollower {
@@ -131,6 +137,9 @@ func newAuditFollower(src eventHistory, ledger auditLedger, cfg followerConfig) 
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = time.Second
+	}
+	if cfg.Linger == 0 {
+		cfg.Linger = 100 * time.Millisecond
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -187,8 +196,9 @@ func (f *auditFollower) Record(context.Context, dsp.Event) error {
 	return nil
 }
 
-// run steps until Close: at once while there is work, otherwise when woken
-// or every Poll; failed rounds are retried with a growing delay.
+// run steps until Close: at once while a backlog fills batches, after
+// Linger after a partial batch, otherwise when woken or every Poll; failed
+// rounds are retried with a growing delay.
 func (f *auditFollower) run() {
 	ctx, cancel := context.WithCancel(context.Background())
 	f.cancel = cancel
@@ -202,7 +212,7 @@ func (f *auditFollower) run() {
 			if ctx.Err() != nil {
 				return
 			}
-			wait := f.cfg.Poll
+			wait, wake := f.cfg.Poll, f.wake
 			switch {
 			case err != nil:
 				f.m.errors.Inc()
@@ -210,9 +220,12 @@ func (f *auditFollower) run() {
 				wait = backoff
 				f.log.ErrorContext(ctx, "audit follower: appending DSP steps to the ledger", slog.Int64("position", f.acked),
 					slog.Any("error", err), slog.Duration("retry_in", wait))
-			case progressed:
+			case progressed && (f.full || drain == nil || f.cfg.Linger < 0):
 				backoff = 0
 				continue
+			case progressed:
+				// Let steps gather for the next round: new ones do not wake.
+				backoff, wait, wake = 0, f.cfg.Linger, nil
 			case drain == nil:
 				return // caught up (or waiting on a missing position: the next start waits on)
 			case f.gapAt != 0:
@@ -221,7 +234,7 @@ func (f *auditFollower) run() {
 			t := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():
-			case <-f.wake:
+			case <-wake:
 			case <-drain:
 				drain = nil
 			case <-t.C:
@@ -266,6 +279,7 @@ func (f *auditFollower) step(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	f.full = len(evs) == f.cfg.Batch
 	if len(evs) == 0 {
 		f.m.lag.Set(0)
 		if f.acked > f.saved.Position {
