@@ -304,12 +304,13 @@ func (f *auditFollower) step(ctx context.Context) (bool, error) {
 		}
 	}
 	batch := make([]*audit.Event, 0, n)
+	var invalid, found int
 	for _, e := range run {
 		ae, err := e.AuditEvent(f.cfg.Self)
 		if err != nil {
 			// Not auditable as it is (a sender that is not a DID): it stays
 			// in the DSP history; the follower must not stop on it.
-			f.m.skipped.WithLabelValues("invalid").Inc()
+			invalid++
 			f.log.ErrorContext(ctx, "audit follower: a DSP step the ledger refuses", slog.Int64("position", e.Position),
 				slog.String("kind", string(e.Kind)), slog.String("step", string(e.Step)), slog.Any("error", err))
 			continue
@@ -320,7 +321,7 @@ func (f *auditFollower) step(ctx context.Context) (bool, error) {
 				return false, err
 			}
 			if in {
-				f.m.skipped.WithLabelValues("in_ledger").Inc()
+				found++
 				continue
 			}
 		}
@@ -331,8 +332,10 @@ func (f *auditFollower) step(ctx context.Context) (bool, error) {
 			f.inDoubt()
 			return false, err
 		}
-		f.m.appended.Add(float64(len(batch)))
 	}
+	f.m.appended.Add(float64(len(batch)))
+	f.m.skipped.WithLabelValues("invalid").Add(float64(invalid))
+	f.m.skipped.WithLabelValues("in_ledger").Add(float64(found))
 	if f.cfg.afterAppend != nil {
 		if err := f.cfg.afterAppend(); err != nil {
 			f.inDoubt()

@@ -424,3 +424,29 @@ func metricValue(t *testing.T, reg *prometheus.Registry, name, label string) flo
 	}
 	return 0
 }
+
+// TestFollowerSkipsInvalid: a step the ledger refuses (its sender is not a
+// DID) is counted and logged, and does not stop the follower.
+func TestFollowerSkipsInvalid(t *testing.T) {
+	ctx := context.Background()
+	h := &fakeHistory{events: map[int64]dsp.Event{}}
+	h.commit(1, 2, 3)
+	e := h.events[2]
+	e.Actor = "TCK_PARTICIPANT"
+	h.events[2] = e
+	l := &fakeLedger{}
+	reg := prometheus.NewRegistry()
+	f := newAuditFollower(h, l, followerConfig{Self: feedSelf, Registerer: reg})
+	if err := f.start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if moved, err := f.step(ctx); !moved || err != nil {
+		t.Fatal(moved, err)
+	}
+	if got := l.positions(); !slices.Equal(got, []int64{1, 3}) {
+		t.Errorf("the ledger holds %v", got)
+	}
+	if got := metricValue(t, reg, "xborder_dsp_audit_skipped_total", "invalid"); got != 1 {
+		t.Errorf("%v invalid steps counted", got)
+	}
+}
