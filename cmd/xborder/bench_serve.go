@@ -19,7 +19,8 @@ func newBenchServeCmd(e *env) *cobra.Command {
 		Long: `bench serve starts two nodes on loopback (a CN provider with a dataset, an NL consumer) in a
 temporary directory and measures negotiations from the consumer's request to FINALIZED through the
 whole stack: DCP self-issued ID tokens on every message, the compliance gate (rulebook) on the
-request, every step appended to both audit ledgers. Compare with the protocol alone:
+request, every step appended to both audit ledgers (asynchronously, by each node's follower of
+its DSP history; the report says when the ledgers caught up). Compare with the protocol alone:
 go test ./internal/dsp -bench Negotiation.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {

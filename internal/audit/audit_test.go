@@ -454,3 +454,45 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	}
 }
+
+// TestAppendBatch: a batch goes into the log in its order, with
+// consecutive indexes, and reads back; a batch with one invalid event
+// appends none of them.
+func TestAppendBatch(t *testing.T) {
+	dir := t.TempDir()
+	l := openTest(t, dir)
+	defer closeTest(t, l)
+	ctx := context.Background()
+	first := appendN(t, l, 0, 1)[0]
+	var batch []*Event
+	for i := range 5 {
+		e := testEvent(100 + i)
+		e.Class = ClassGeneral // as it reads back
+		batch = append(batch, e)
+	}
+	got, err := l.AppendBatch(ctx, batch)
+	if err != nil || len(got) != len(batch) {
+		t.Fatalf("%v %+v", err, got)
+	}
+	for i, a := range got {
+		if a.Index != first.Index+1+uint64(i) {
+			t.Errorf("event %d of the batch has index %d, want %d", i, a.Index, first.Index+1+uint64(i))
+		}
+		_, e, err := ReadPayloadAt(dir, a.Payload, a.Commitment)
+		if err != nil || *e != *batch[i] {
+			t.Errorf("event %d reads back as %+v, %v", i, e, err)
+		}
+	}
+	bad := []*Event{testEvent(200), testEvent(201)}
+	bad[1].Reason = "Name: Li Lei"
+	var ve *ValidationError
+	if _, err := l.AppendBatch(ctx, bad); !errors.As(err, &ve) {
+		t.Fatalf("a batch with an invalid event: %v", err)
+	}
+	if err := l.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if hits, err := l.Query(ctx, Query{Limit: 100}); err != nil || len(hits) != 1+len(batch) {
+		t.Errorf("the log holds %d entries, want %d (%v)", len(hits), 1+len(batch), err)
+	}
+}

@@ -406,16 +406,10 @@ type Appended struct {
 // at the next Open) commits to it. Use AwaitPublished for a signed checkpoint
 // covering the entry.
 func (l *Log) Append(ctx context.Context, e *Event) (Appended, error) {
-	canon, err := e.Canonical()
+	r, err := newPayload(e)
 	if err != nil {
 		return Appended{}, err
 	}
-	data := make([]byte, saltLen+len(canon))
-	if _, err := rand.Read(data[:saltLen]); err != nil {
-		return Appended{}, fmt.Errorf("audit: salt: %w", err)
-	}
-	copy(data[saltLen:], canon)
-	r := &payloadReq{class: e.EffectiveClass(), c: sha256.Sum256(data), data: data}
 	if err := l.payloads.write(ctx, r); err != nil {
 		return Appended{}, err
 	}
@@ -424,6 +418,55 @@ func (l *Log) Append(ctx context.Context, e *Event) (Appended, error) {
 		return Appended{}, fmt.Errorf("audit: append: %w", err)
 	}
 	return Appended{Index: idx.Index, Commitment: r.c, Payload: r.loc}, nil
+}
+
+// AppendBatch appends events as Append does, in their order, as one group:
+// it validates them all first (and appends none if one is invalid), stores
+// their payloads in one group commit, adds them to the log in order (so
+// that, without concurrent appends, they get consecutive indexes) and
+// returns once all are integrated, their Appended in the same order. After
+// an error other than a validation error, some of the events may be in the
+// log: a caller that tries again must look for them first (Sync, Query).
+func (l *Log) AppendBatch(ctx context.Context, events []*Event) ([]Appended, error) {
+	rs := make([]*payloadReq, len(events))
+	for i, e := range events {
+		r, err := newPayload(e)
+		if err != nil {
+			return nil, fmt.Errorf("audit: event %d of the batch: %w", i, err)
+		}
+		rs[i] = r
+	}
+	if err := l.payloads.write(ctx, rs...); err != nil {
+		return nil, err
+	}
+	futures := make([]tessera.IndexFuture, len(rs))
+	for i, r := range rs {
+		futures[i] = l.appender.Add(ctx, tessera.NewEntry(r.c[:]))
+	}
+	out := make([]Appended, len(rs))
+	for i, f := range futures {
+		idx, err := f()
+		if err != nil {
+			return nil, fmt.Errorf("audit: append: %w", err)
+		}
+		out[i] = Appended{Index: idx.Index, Commitment: rs[i].c, Payload: rs[i].loc}
+	}
+	return out, nil
+}
+
+// newPayload validates e and makes its payload: a fresh salt, then the
+// canonical event.
+func newPayload(e *Event) (*payloadReq, error) {
+	canon, err := e.Canonical()
+	if err != nil {
+		return nil, err
+	}
+	data := make([]byte, saltLen+len(canon))
+	if _, err := rand.Read(data[:saltLen]); err != nil {
+		return nil, fmt.Errorf("audit: salt: %w", err)
+	}
+	copy(data[saltLen:], canon)
+	return &payloadReq{class: e.EffectiveClass(), c: sha256.Sum256(data), data: data}, nil
 }
 
 // AwaitPublished waits until a signed checkpoint covering index has been

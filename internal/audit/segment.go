@@ -260,25 +260,34 @@ func readRecord(root string, loc Location, c [32]byte) ([]byte, error) {
 	return data, nil
 }
 
-// write queues a payload and waits until it is durable.
-func (w *segmentWriter) write(ctx context.Context, r *payloadReq) error {
-	r.done = make(chan error, 1)
-	select {
-	case w.reqs <- r:
-	case <-w.quit:
-		return errors.New("audit: log is closed")
-	case <-ctx.Done():
-		return ctx.Err()
+// write queues the payloads rs and waits until all are durable or one
+// failed.
+func (w *segmentWriter) write(ctx context.Context, rs ...*payloadReq) error {
+	for _, r := range rs {
+		r.done = make(chan error, 1)
+		select {
+		case w.reqs <- r:
+		case <-w.quit:
+			return errors.New("audit: log is closed")
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	select {
-	case err := <-r.done:
-		return err
-	case <-w.quit:
-		return errors.New("audit: log is closed")
-	case <-ctx.Done():
-		// The write may still complete; the payload is then an orphan.
-		return ctx.Err()
+	var first error
+	for _, r := range rs {
+		select {
+		case err := <-r.done:
+			if first == nil {
+				first = err
+			}
+		case <-w.quit:
+			return errors.New("audit: log is closed")
+		case <-ctx.Done():
+			// The writes may still complete; the payloads are then orphans.
+			return ctx.Err()
+		}
 	}
+	return first
 }
 
 func (w *segmentWriter) run() {

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"strings"
 
 	"github.com/xborder/xborder/internal/audit"
@@ -15,9 +16,13 @@ import (
 // when the sender is unknown), result deny for a refused message or a
 // termination of this side with a reason code, success otherwise; the
 // reason is the event's code, or the new state in lower case; the
-// details digest is the SHA-256 of the event's JSON. It returns the
-// validation error of the ledger (for example when the counterparty's
-// identifier is not a DID).
+// details digest is the SHA-256 of the event's JSON, which makes it the
+// event's identity in the ledger once it is stored (the JSON holds its
+// Position). A process id the ledger cannot take as an object (one that a
+// refused request brought: not printable ASCII, no scheme, too long) is
+// replaced by urn:dsp:unknown-process; the digest still covers it. It
+// returns the validation error of the ledger (for example when the
+// sender's identifier is not a DID).
 func (e Event) AuditEvent(self string) (*audit.Event, error) {
 	actor := e.Actor
 	if actor == "" {
@@ -35,7 +40,7 @@ func (e Event) AuditEvent(self string) (*audit.Event, error) {
 		id = e.ProviderPID
 	}
 	if id == "" {
-		id = "urn:dsp:unknown-process"
+		id = unknownProcess
 	}
 	result := audit.ResultSuccess
 	if e.Refused || (e.To == Terminated && e.Sender == e.Role && e.Code != "") {
@@ -55,5 +60,13 @@ func (e Event) AuditEvent(self string) (*audit.Event, error) {
 	sum := sha256.Sum256(details)
 	ae := &audit.Event{Actor: actor, Time: e.Time, Operation: op, ObjectID: id, ObjectKind: kind, Result: result,
 		Reason: reason, DetailsDigest: "sha256:" + hex.EncodeToString(sum[:])}
-	return ae, ae.Validate()
+	err = ae.Validate()
+	if ve, ok := errors.AsType[*audit.ValidationError](err); ok && ve.Field == "object_id" {
+		ae.ObjectID = unknownProcess
+		err = ae.Validate()
+	}
+	return ae, err
 }
+
+// unknownProcess is the audit object of a step whose process id is not known.
+const unknownProcess = "urn:dsp:unknown-process"

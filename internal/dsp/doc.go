@@ -49,8 +49,10 @@
 // message, or parks for approval, later resolved by [Node.Decide]), an
 // optional [AgreementSigner], a [TransferStarter] (the provider's data
 // plane, which returns the DataAddress of a pull transfer) and an
-// [EventSink], told of every step, allowed or refused, so that each can
-// be audited ([Event.AuditEvent]).
+// [EventSink], told of every step, allowed or refused. Every step is also
+// stored, refusals included, in one history that followers read in order
+// ([SQLStore.EventsAfter], [SQLStore.Cursor]): the connector audits each
+// step from there ([Event.AuditEvent]).
 //
 // # Errors on the wire
 //

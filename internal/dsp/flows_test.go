@@ -126,6 +126,13 @@ func TestAuditEvent(t *testing.T) {
 	if err != nil || ae.Result != audit.ResultDeny || ae.Actor != providerDID || ae.Reason != "suspended" {
 		t.Errorf("%+v %v", ae, err)
 	}
+	// A refused request's process id the ledger cannot take as an object.
+	for _, pid := range []string{"no-scheme", "urn:has space", "urn:" + strings.Repeat("x", 600), "urn:ünï"} {
+		e.ProviderPID = pid
+		if ae, err := e.AuditEvent(providerDID); err != nil || ae.ObjectID != unknownProcess {
+			t.Errorf("process id %.20q: %+v, %v", pid, ae, err)
+		}
+	}
 	e.Actor = "TCK_PARTICIPANT"
 	if _, err := e.AuditEvent(providerDID); err == nil {
 		t.Error("a non-DID actor passed the ledger's validation")

@@ -180,7 +180,8 @@ func ack(p *Process) Message {
 	return &ContractNegotiation{ProviderPID: p.ProviderPID, ConsumerPID: p.ConsumerPID, State: p.State}
 }
 
-// refuse answers err with the protocol Error body and tells the
+// refuse stores the refusal in the history (before answering, as a
+// transition is), answers err with the protocol Error body and tells the
 // EventSink. own and peer are the process ids as far as they are known.
 func (n *Node) refuse(w http.ResponseWriter, r *http.Request, k Kind, role Role, own, peer, caller string, step Step, p *Process, err error) {
 	status, code, msg := errorStatus(err)
@@ -201,13 +202,31 @@ func (n *Node) refuse(w http.ResponseWriter, r *http.Request, k Kind, role Role,
 	if k == KindTransfer {
 		body = &TransferError{ProviderPID: pp, ConsumerPID: cp, Code: code, Reason: reason}
 	}
-	writeJSON(w, status, body)
-	e := &Event{Time: n.now(), Kind: k, Role: role, ProviderPID: pp, ConsumerPID: cp, Counterparty: caller, Actor: caller,
+	// The ids and the caller come from the request when the process is
+	// unknown: bounded, as anyone can send them.
+	e := &Event{Time: n.now(), Kind: k, Role: role, ProviderPID: bounded(pp), ConsumerPID: bounded(cp), Counterparty: bounded(caller), Actor: bounded(caller),
 		Sender: role.Other(), Step: step, Code: code, Refused: true}
 	if p != nil {
 		e.From, e.To, e.AgreementID, e.Target = p.State, p.State, p.AgreementID, p.Target
 	}
-	n.record(r.Context(), e)
+	ctx := context.WithoutCancel(r.Context())
+	if serr := n.cfg.Store.AddRefusal(ctx, e); serr != nil {
+		n.log.ErrorContext(ctx, "dsp: storing a refusal", slog.String("kind", string(k)), slog.String("pid", e.ProviderPID),
+			slog.String("code", code), slog.Any("error", serr))
+	}
+	writeJSON(w, status, body)
+	n.record(ctx, e)
+}
+
+// maxRefusedID bounds an identifier a refused request brings (a process
+// id in the path can be as long as the request line).
+const maxRefusedID = 512
+
+func bounded(s string) string {
+	if len(s) > maxRefusedID {
+		return s[:maxRefusedID]
+	}
+	return s
 }
 
 // readMessage authenticates the caller and reads the body as a message.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // raw sends a request and returns the status and the decoded body.
@@ -119,15 +120,29 @@ func TestHandlerErrors(t *testing.T) {
 	if p.Version != int64(len(evs)) || len(evs) != 2 {
 		t.Errorf("the refused requests changed the process: version %d, %d events", p.Version, len(evs))
 	}
-	// Every refusal reached the event sink, as a refusal.
+	// Every refusal reached the event sink, as a refusal, and the store's
+	// history, where the audit follower reads it.
+	hist, err := prov.store.EventsAfter(ctx, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := map[int64]Event{}
+	for _, e := range hist {
+		if e.Refused {
+			stored[e.Position] = e
+		}
+	}
 	n := 0
 	for _, e := range prov.sink.all() {
 		if e.Refused {
 			n++
+			if s, ok := stored[e.Position]; !ok || s.Code != e.Code || s.Step != e.Step || !s.Time.Equal(e.Time.Truncate(time.Millisecond)) {
+				t.Errorf("refusal %+v: stored as %+v", e, s)
+			}
 		}
 	}
-	if n != len(cases) {
-		t.Errorf("%d refusals recorded, want %d", n, len(cases))
+	if n != len(cases) || len(stored) != len(cases) {
+		t.Errorf("%d refusals recorded, %d stored, want %d", n, len(stored), len(cases))
 	}
 	// A trailing or doubled slash is tolerated; the termination works.
 	if st, _, b := raw(t, "POST", base+"//negotiations/"+pp+"/termination/", consumerTok, "application/json; charset=utf-8", term); st != http.StatusOK {

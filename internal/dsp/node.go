@@ -153,12 +153,15 @@ type TransferStarter interface {
 	StartTransfer(ctx context.Context, t *Process) (*DataAddress, error)
 }
 
-// EventSink is told of every step: each transition of a process after it
-// is stored, and each refused message. Record runs before the answer is
-// sent; its error is logged (the transition stands). The connector
-// appends the events to the audit log (Event.AuditEvent) and reacts to
-// them (for example, starting to pull when a consumer's transfer reaches
-// STARTED: Node.Process then has the DataAddress).
+// EventSink is told of every step once it is stored: each transition of
+// a process and each refused message. Record runs before the answer is
+// sent, so it must be quick; its error is logged (the step stands). The
+// same events are in the store's history ([SQLStore.EventsAfter]), which
+// is where a durable consumer reads them: the connector's audit follower
+// appends them to the audit ledger (Event.AuditEvent) from there, after
+// the answer, exactly once. The sink is for reactions (for example,
+// starting to pull when a consumer's transfer reaches STARTED:
+// Node.Process then has the DataAddress) and for waking such followers.
 type EventSink interface {
 	Record(ctx context.Context, e Event) error
 }

@@ -6,14 +6,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
 // The schema is portable SQL that SQLite (modernc.org/sqlite) and
 // PostgreSQL both accept unchanged: TEXT and BIGINT columns, $n
-// placeholders, INSERT … ON CONFLICT DO NOTHING, a partial unique index,
-// times as Unix milliseconds. Tables are prefixed dsp_ because the
-// database is shared with other components.
+// placeholders, INSERT … ON CONFLICT DO NOTHING, RETURNING, partial
+// unique indexes, times as Unix milliseconds. The one exception is the
+// auto-numbered key of dsp_events, written autoKey and replaced per
+// dialect (dialect.stmt). Tables are prefixed dsp_ because the database
+// is shared with other components.
 //
 // migrations[i] brings the schema from version i to i+1. Never edit a
 // released migration; append a new one.
@@ -69,6 +72,89 @@ var migrations = [][]string{
 	// and the lookup of a negotiation by its agreement, for the data plane.
 	{`ALTER TABLE dsp_processes ADD COLUMN extensions TEXT NOT NULL DEFAULT ''`,
 		`CREATE INDEX dsp_processes_agreement ON dsp_processes (agreement_id, kind, role)`},
+	// 3: one history for the whole store, which followers (the audit
+	// ledger's) read in order: every event gets a position, and refused
+	// messages are stored too (refused = 1, seq 0, pid '' when this side's
+	// process is unknown). Followers keep their cursors in dsp_cursors. The
+	// table is rebuilt because SQLite can only auto-number a column that
+	// is the primary key from the start; existing events are numbered in
+	// the order they happened.
+	{
+		`CREATE TABLE dsp_events_v3 (
+			pos          ` + autoKey + `,
+			kind         TEXT NOT NULL,
+			role         TEXT NOT NULL,
+			pid          TEXT NOT NULL,
+			seq          BIGINT NOT NULL,
+			at           BIGINT NOT NULL,
+			provider_pid TEXT NOT NULL,
+			consumer_pid TEXT NOT NULL,
+			counterparty TEXT NOT NULL,
+			actor        TEXT NOT NULL,
+			sender       TEXT NOT NULL,
+			from_state   TEXT NOT NULL,
+			to_state     TEXT NOT NULL,
+			step         TEXT NOT NULL,
+			code         TEXT NOT NULL,
+			agreement_id TEXT NOT NULL,
+			target       TEXT NOT NULL,
+			refused      BIGINT NOT NULL CHECK (refused IN (0, 1))
+		)`,
+		`INSERT INTO dsp_events_v3 (` + eventColumns + `, refused)
+			SELECT ` + eventColumns + `, 0 FROM dsp_events ORDER BY at, kind, role, pid, seq`,
+		`DROP TABLE dsp_events`,
+		`ALTER TABLE dsp_events_v3 RENAME TO dsp_events`,
+		`CREATE UNIQUE INDEX dsp_events_step ON dsp_events (kind, role, pid, seq) WHERE refused = 0`,
+		`CREATE TABLE dsp_cursors (
+			name  TEXT PRIMARY KEY,
+			pos   BIGINT NOT NULL,
+			ahead BIGINT NOT NULL CHECK (ahead >= 0)
+		)`,
+	},
+}
+
+// eventColumns are the columns of dsp_events from schema 1.
+const eventColumns = `kind, role, pid, seq, at, provider_pid, consumer_pid, counterparty, actor, sender, from_state, to_state, step, code, agreement_id, target`
+
+// autoKey stands in a migration for the auto-numbered primary key, the
+// one thing SQLite and PostgreSQL spell differently.
+const autoKey = "@AUTOKEY@"
+
+// dialect is the SQL dialect of the database.
+type dialect int
+
+const (
+	dialectSQLite dialect = iota
+	dialectPostgres
+)
+
+// stmt writes a migration statement in d: on SQLite the key is an alias of
+// the rowid that AUTOINCREMENT never reuses, even after the newest row is
+// deleted; on PostgreSQL it is drawn from a sequence (BIGSERIAL).
+func (d dialect) stmt(s string) string {
+	key := "INTEGER PRIMARY KEY AUTOINCREMENT"
+	if d == dialectPostgres {
+		key = "BIGSERIAL PRIMARY KEY"
+	}
+	return strings.ReplaceAll(s, autoKey, key)
+}
+
+// dialectProbes are the queries detectDialect sends, in order.
+var dialectProbes = []string{`SELECT version()`, `SELECT sqlite_version()`}
+
+// detectDialect asks the database what it is: PostgreSQL answers
+// version() (SQLite has no such function, so the probe leaves no error in
+// a PostgreSQL server's log), SQLite answers sqlite_version().
+func detectDialect(ctx context.Context, db *sql.DB) (dialect, error) {
+	var v string
+	if err := db.QueryRowContext(ctx, dialectProbes[0]).Scan(&v); err == nil && strings.HasPrefix(v, "PostgreSQL") {
+		return dialectPostgres, nil
+	}
+	err := db.QueryRowContext(ctx, dialectProbes[1]).Scan(&v)
+	if err != nil {
+		return 0, fmt.Errorf("dsp: the database is neither PostgreSQL nor SQLite: %w", err)
+	}
+	return dialectSQLite, nil
 }
 
 // SchemaVersion is the version of the dsp_ tables this release writes.
@@ -90,8 +176,12 @@ func Migrate(ctx context.Context, db *sql.DB) error {
 	if err != nil {
 		return err
 	}
+	d, err := detectDialect(ctx, db)
+	if err != nil {
+		return err
+	}
 	for {
-		done, err := migrateOne(ctx, db)
+		done, err := migrateOne(ctx, db, d)
 		if err != nil || done {
 			return err
 		}
@@ -119,7 +209,7 @@ func createSchemaTable(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-func migrateOne(ctx context.Context, db *sql.DB) (bool, error) {
+func migrateOne(ctx context.Context, db *sql.DB, d dialect) (bool, error) {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("dsp: migrating: %w", err)
@@ -140,7 +230,7 @@ func migrateOne(ctx context.Context, db *sql.DB) (bool, error) {
 		return true, nil
 	}
 	for _, stmt := range migrations[v] {
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+		if _, err := tx.ExecContext(ctx, d.stmt(stmt)); err != nil {
 			return false, fmt.Errorf("dsp: schema migration %d: %w", v+1, err)
 		}
 	}
@@ -169,6 +259,7 @@ type SQLStore struct {
 	db    *sql.DB
 	stmts struct {
 		get, byPeer, insert, update, event, events, unfinished, byAgreement *sql.Stmt
+		after, last, cursorInit, cursorGet, cursorSave                      *sql.Stmt
 	}
 }
 
@@ -190,6 +281,8 @@ func OpenSQLStore(ctx context.Context, db *sql.DB) (*SQLStore, error) {
 	}{
 		{&s.stmts.get, sqlGet}, {&s.stmts.byPeer, sqlByPeer}, {&s.stmts.insert, sqlInsert}, {&s.stmts.update, sqlUpdate}, {&s.stmts.byAgreement, sqlByAgreement},
 		{&s.stmts.event, sqlEvent}, {&s.stmts.events, sqlEvents}, {&s.stmts.unfinished, sqlUnfinished},
+		{&s.stmts.after, sqlEventsAfter}, {&s.stmts.last, sqlLastPosition},
+		{&s.stmts.cursorInit, sqlCursorInit}, {&s.stmts.cursorGet, sqlCursorGet}, {&s.stmts.cursorSave, sqlCursorSave},
 	} {
 		st, err := db.PrepareContext(ctx, p.q)
 		if err != nil {
@@ -205,7 +298,8 @@ func OpenSQLStore(ctx context.Context, db *sql.DB) (*SQLStore, error) {
 // database, which belongs to the caller.
 func (s *SQLStore) Close() error {
 	var first error
-	for _, st := range []*sql.Stmt{s.stmts.get, s.stmts.byPeer, s.stmts.insert, s.stmts.update, s.stmts.event, s.stmts.events, s.stmts.unfinished, s.stmts.byAgreement} {
+	for _, st := range []*sql.Stmt{s.stmts.get, s.stmts.byPeer, s.stmts.insert, s.stmts.update, s.stmts.event, s.stmts.events, s.stmts.unfinished,
+		s.stmts.byAgreement, s.stmts.after, s.stmts.last, s.stmts.cursorInit, s.stmts.cursorGet, s.stmts.cursorSave} {
 		if st != nil {
 			if err := st.Close(); err != nil && first == nil {
 				first = err
@@ -227,14 +321,38 @@ const (
 		version = $8, is_open = $9, offer = $10, agreement = $11, agreement_id = $12, target = $13, parked = $14, format = $15,
 		data_address = $16, outbox = $17, updated_at = $19, extensions = $20
 		WHERE kind = $1 AND role = $2 AND pid = $3 AND version = $21 AND created_at = $18`
-	sqlEvent = `INSERT INTO dsp_events (kind, role, pid, seq, at, provider_pid, consumer_pid, counterparty, actor, sender, from_state, to_state, step, code, agreement_id, target)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`
-	sqlEvents = `SELECT seq, at, provider_pid, consumer_pid, counterparty, actor, sender, from_state, to_state, step, code, agreement_id, target
-		FROM dsp_events WHERE kind = $1 AND role = $2 AND pid = $3 ORDER BY seq`
-	sqlUnfinished = `SELECT ` + processColumns + ` FROM dsp_processes WHERE is_open = 1 ORDER BY updated_at`
+	sqlEvent = `INSERT INTO dsp_events (` + eventColumns + `, refused)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING pos`
+	sqlEvents       = eventSelect + ` WHERE kind = $1 AND role = $2 AND pid = $3 AND refused = 0 ORDER BY seq`
+	sqlUnfinished   = `SELECT ` + processColumns + ` FROM dsp_processes WHERE is_open = 1 ORDER BY updated_at`
+	sqlEventsAfter  = eventSelect + ` WHERE pos > $1 ORDER BY pos LIMIT $2`
+	sqlLastPosition = `SELECT COALESCE(MAX(pos), 0) FROM dsp_events`
+	// A new follower starts after the events already stored. (WHERE true:
+	// SQLite needs it to parse the ON CONFLICT after a SELECT.)
+	sqlCursorInit = `INSERT INTO dsp_cursors (name, pos, ahead) SELECT CAST($1 AS TEXT), COALESCE(MAX(pos), 0), 0 FROM dsp_events WHERE true
+		ON CONFLICT (name) DO NOTHING`
+	sqlCursorGet  = `SELECT pos, ahead FROM dsp_cursors WHERE name = $1`
+	sqlCursorSave = `UPDATE dsp_cursors SET pos = $2, ahead = $3 WHERE name = $1`
 	// Agreement @ids are unique per side (new UUIDs); the first is the one.
 	sqlByAgreement = `SELECT ` + processColumns + ` FROM dsp_processes WHERE agreement_id = $1 AND kind = 'negotiation' AND role = $2 ORDER BY created_at LIMIT 1`
 )
+
+// eventSelect reads events as scanEvent takes them.
+const eventSelect = `SELECT pos, kind, role, seq, at, provider_pid, consumer_pid, counterparty, actor, sender, from_state, to_state, step, code,
+	agreement_id, target, refused FROM dsp_events`
+
+func scanEvent(s scanner) (Event, error) {
+	var (
+		e                                  Event
+		kind, role, sender, from, to, step string
+		at, refused                        int64
+	)
+	err := s.Scan(&e.Position, &kind, &role, &e.Seq, &at, &e.ProviderPID, &e.ConsumerPID, &e.Counterparty, &e.Actor, &sender, &from, &to, &step,
+		&e.Code, &e.AgreementID, &e.Target, &refused)
+	e.Kind, e.Role, e.Time, e.Sender = Kind(kind), Role(role), time.UnixMilli(at).UTC(), Role(sender)
+	e.From, e.To, e.Step, e.Refused = State(from), State(to), Step(step), refused == 1
+	return e, err
+}
 
 const processColumns = `kind, role, pid, peer_pid, counterparty, peer_address, state, version, is_open, offer, agreement, agreement_id, target, parked, format, data_address, outbox, created_at, updated_at, extensions`
 
@@ -321,10 +439,16 @@ func scanProcess(s scanner) (*Process, error) {
 	return &p, nil
 }
 
-func (s *SQLStore) insertEvent(ctx context.Context, tx *sql.Tx, p *Process, e *Event) error {
-	_, err := tx.StmtContext(ctx, s.stmts.event).ExecContext(ctx,
-		string(p.Kind), string(p.Role), p.PID(), e.Seq, e.Time.UnixMilli(), e.ProviderPID, e.ConsumerPID, e.Counterparty,
-		e.Actor, string(e.Sender), string(e.From), string(e.To), string(e.Step), e.Code, e.AgreementID, e.Target)
+// insertEvent stores e as an event of this side's process pid (kind and
+// role from e) and sets e.Position.
+func (s *SQLStore) insertEvent(ctx context.Context, tx *sql.Tx, pid string, e *Event) error {
+	refused := 0
+	if e.Refused {
+		refused = 1
+	}
+	err := tx.StmtContext(ctx, s.stmts.event).QueryRowContext(ctx,
+		string(e.Kind), string(e.Role), pid, e.Seq, e.Time.UnixMilli(), e.ProviderPID, e.ConsumerPID, e.Counterparty,
+		e.Actor, string(e.Sender), string(e.From), string(e.To), string(e.Step), e.Code, e.AgreementID, e.Target, refused).Scan(&e.Position)
 	if err != nil {
 		return fmt.Errorf("dsp: storing the event: %w", err)
 	}
@@ -360,8 +484,8 @@ func (s *SQLStore) Create(ctx context.Context, p *Process, e *Event) (*Process, 
 		return old, false, nil
 	}
 	if e != nil {
-		e.Seq = 1
-		if err := s.insertEvent(ctx, tx, p, e); err != nil {
+		e.Seq, e.Kind, e.Role = 1, p.Kind, p.Role
+		if err := s.insertEvent(ctx, tx, p.PID(), e); err != nil {
 			return nil, false, err
 		}
 	}
@@ -406,8 +530,8 @@ func (s *SQLStore) Update(ctx context.Context, p *Process, e *Event) error {
 		return ErrConflict
 	}
 	if e != nil {
-		e.Seq = next.Version
-		if err := s.insertEvent(ctx, tx, &next, e); err != nil {
+		e.Seq, e.Kind, e.Role = next.Version, p.Kind, p.Role
+		if err := s.insertEvent(ctx, tx, p.PID(), e); err != nil {
 			return err
 		}
 	}
@@ -418,28 +542,130 @@ func (s *SQLStore) Update(ctx context.Context, p *Process, e *Event) error {
 	return nil
 }
 
+// AddRefusal implements [Store]. The event belongs to e's kind and role
+// and to this side's process id as far as it is known (” otherwise).
+func (s *SQLStore) AddRefusal(ctx context.Context, e *Event) error {
+	if !e.Refused || e.Seq != 0 {
+		return errors.New("dsp: a refusal is an event with Refused set and no sequence number")
+	}
+	pid := e.ProviderPID
+	if e.Role == Consumer {
+		pid = e.ConsumerPID
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("dsp: storing the refusal: %w", err)
+	}
+	defer tx.Rollback()
+	if err := s.insertEvent(ctx, tx, pid, e); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("dsp: storing the refusal: %w", err)
+	}
+	return nil
+}
+
 // Events implements [Store].
 func (s *SQLStore) Events(ctx context.Context, k Kind, r Role, pid string) ([]Event, error) {
-	rows, err := s.stmts.events.QueryContext(ctx, string(k), string(r), pid)
+	return s.queryEvents(ctx, s.stmts.events, string(k), string(r), pid)
+}
+
+// EventsAfter returns up to limit stored events, transitions and
+// refusals of every process, whose Position is above after, in Position
+// order: the store's history for followers such as the audit ledger's.
+//
+// What a follower may conclude from what it reads:
+//
+//   - SQLite: positions are assigned under the database's write lock,
+//     which a transaction holds until it commits, so an event becomes
+//     visible only after every event of a lower position, and a position
+//     is skipped only when an insert fails within a committed transaction
+//     (the store never does that). The next position is the next event.
+//   - PostgreSQL: positions come from a sequence when the event is
+//     inserted, and transactions commit in any order: a lower position can
+//     become visible after a higher one (a transaction still in flight),
+//     or never (one that rolled back, a hole for good). A follower must not
+//     move past a missing position until it is sure that no transaction
+//     will still commit it. The node's audit follower waits a grace
+//     period before it skips a missing position, which is strict when no
+//     transaction can last that long (PostgreSQL 17's
+//     transaction_timeout on the store's role).
+func (s *SQLStore) EventsAfter(ctx context.Context, after int64, limit int) ([]Event, error) {
+	return s.queryEvents(ctx, s.stmts.after, after, limit)
+}
+
+func (s *SQLStore) queryEvents(ctx context.Context, st *sql.Stmt, args ...any) ([]Event, error) {
+	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, fmt.Errorf("dsp: reading events: %w", err)
 	}
 	defer rows.Close()
 	var out []Event
 	for rows.Next() {
-		e := Event{Kind: k, Role: r}
-		var at int64
-		var sender, from, to, step string
-		if err := rows.Scan(&e.Seq, &at, &e.ProviderPID, &e.ConsumerPID, &e.Counterparty, &e.Actor, &sender, &from, &to, &step, &e.Code, &e.AgreementID, &e.Target); err != nil {
+		e, err := scanEvent(rows)
+		if err != nil {
 			return nil, fmt.Errorf("dsp: reading events: %w", err)
 		}
-		e.Time, e.Sender, e.From, e.To, e.Step = time.UnixMilli(at).UTC(), Role(sender), State(from), State(to), Step(step)
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("dsp: reading events: %w", err)
 	}
 	return out, nil
+}
+
+// LastPosition returns the highest Position stored (0 for none).
+func (s *SQLStore) LastPosition(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.stmts.last.QueryRowContext(ctx).Scan(&n); err != nil {
+		return 0, fmt.Errorf("dsp: reading the last event position: %w", err)
+	}
+	return n, nil
+}
+
+// Cursor is a follower's durable place in the history (EventsAfter).
+type Cursor struct {
+	// Position: every event at or below it has been handled.
+	Position int64
+	// Ahead bounds what the follower may have handled beyond Position
+	// without saving a new cursor yet: events in (Position,
+	// Position+Ahead]. After a crash those are the events it must check
+	// (is this one already done?) before handling them again; the
+	// follower saves an Ahead covering any batch before working on it.
+	Ahead int64
+}
+
+// Cursor returns the cursor saved by the follower called name. A follower
+// new to the store starts after the events stored so far, with Ahead 0:
+// events of earlier releases were audited as they happened.
+func (s *SQLStore) Cursor(ctx context.Context, name string) (Cursor, error) {
+	if _, err := s.stmts.cursorInit.ExecContext(ctx, name); err != nil {
+		return Cursor{}, fmt.Errorf("dsp: creating the cursor of %s: %w", name, err)
+	}
+	var c Cursor
+	if err := s.stmts.cursorGet.QueryRowContext(ctx, name).Scan(&c.Position, &c.Ahead); err != nil {
+		return Cursor{}, fmt.Errorf("dsp: reading the cursor of %s: %w", name, err)
+	}
+	return c, nil
+}
+
+// SaveCursor saves the cursor of the follower called name, created by
+// Cursor.
+func (s *SQLStore) SaveCursor(ctx context.Context, name string, c Cursor) error {
+	if c.Position < 0 || c.Ahead < 0 {
+		return fmt.Errorf("dsp: invalid cursor %+v", c)
+	}
+	res, err := s.stmts.cursorSave.ExecContext(ctx, name, c.Position, c.Ahead)
+	if err != nil {
+		return fmt.Errorf("dsp: saving the cursor of %s: %w", name, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("dsp: saving the cursor of %s: %w", name, err)
+	} else if n != 1 {
+		return fmt.Errorf("dsp: saving the cursor of %s: no such cursor (read it with Cursor first)", name)
+	}
+	return nil
 }
 
 // Unfinished implements [Store].

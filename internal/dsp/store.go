@@ -104,10 +104,15 @@ type Outgoing struct {
 }
 
 // Event is one step of a process: a transition (stored with the process,
-// in order) or a refused message (reported to the EventSink only). It
-// holds identifiers and codes, never a policy, a data address or free
-// text, so it can go to an audit log as it is.
+// in order) or a refused message (stored on its own). It holds
+// identifiers and codes, never a policy, a data address or free text, so
+// it can go to an audit log as it is.
 type Event struct {
+	// Position places the stored event in the history of the whole store:
+	// unique, assigned when the event is stored and increasing in the
+	// order events are stored (see [SQLStore.EventsAfter] for the
+	// guarantees); 0 until stored.
+	Position int64
 	// Seq numbers the transitions of a process (the version the process
 	// reached); 0 for refusals.
 	Seq         int64
@@ -155,7 +160,10 @@ type Store interface {
 	// p.Version to that number. It returns ErrConflict when the process
 	// changed since it was read.
 	Update(ctx context.Context, p *Process, e *Event) error
-	// Events returns the stored events of a process, in order.
+	// AddRefusal stores the event of a refused message (e.Refused), which
+	// changes no process, so that the refusal is in the history too.
+	AddRefusal(ctx context.Context, e *Event) error
+	// Events returns the stored transitions of a process, in order.
 	Events(ctx context.Context, k Kind, r Role, pid string) ([]Event, error)
 	// Unfinished returns the processes that are not in a final state or
 	// still have an outbox, for Node.Resume.

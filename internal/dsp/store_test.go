@@ -94,7 +94,7 @@ func TestSQLStore(t *testing.T) {
 			t.Errorf("by agreement %s %q: %v, want ErrNotFound", q.r, q.id, err)
 		}
 	}
-	if v := SchemaVersion(); v != 2 {
+	if v := SchemaVersion(); v != 3 {
 		t.Errorf("schema version %d", v)
 	}
 }
@@ -163,5 +163,176 @@ func TestMigrate(t *testing.T) {
 	}
 	if _, err := OpenSQLStore(context.Background(), db); err == nil {
 		t.Fatal("a newer schema was accepted")
+	}
+}
+
+// TestEventHistory: transitions and refusals of every process form one
+// history, numbered in the order they were stored, which a follower reads
+// in pages after its cursor; a process's own history leaves refusals out.
+func TestEventHistory(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, filepath.Join(t.TempDir(), "x.db"))
+	defer db.Close()
+	s := openStore(t, db)
+	now := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	newProc := func(pid string) *Process {
+		p := &Process{Kind: KindNegotiation, Role: Provider, ProviderPID: pid, ConsumerPID: "urn:uuid:c-" + pid, State: Requested,
+			Counterparty: consumerDID, Created: now, Updated: now}
+		if _, _, err := s.Create(ctx, p, &Event{Time: now, ProviderPID: pid, To: Requested, Step: StepRequest, Sender: Consumer}); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	refuse := func(k Kind, r Role, pid, code string) *Event {
+		e := &Event{Time: now, Kind: k, Role: r, ProviderPID: pid, Counterparty: otherDID, Actor: otherDID, Sender: r.Other(), Code: code, Refused: true}
+		if err := s.AddRefusal(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	a := newProc("urn:uuid:a")
+	r1 := refuse(KindNegotiation, Provider, "urn:uuid:a", CodeNotFound)
+	b := newProc("urn:uuid:b")
+	a.State = Agreed
+	if err := s.Update(ctx, a, &Event{Time: now, ProviderPID: a.ProviderPID, From: Requested, To: Agreed, Step: StepAgree, Sender: Provider}); err != nil {
+		t.Fatal(err)
+	}
+	r2 := refuse(KindTransfer, Provider, "", CodeBadMessage) // no process known
+	b.State = Terminated
+	if err := s.Update(ctx, b, &Event{Time: now, ProviderPID: b.ProviderPID, From: Requested, To: Terminated, Step: StepTerminate, Sender: Provider, Code: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddRefusal(ctx, &Event{Time: now, Kind: KindNegotiation, Role: Provider}); err == nil {
+		t.Error("an event that is not a refusal was stored as one")
+	}
+
+	all, err := s.EventsAfter(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		pos     int64
+		pid     string
+		seq     int64
+		to      State
+		refused bool
+	}
+	want := []row{{1, "urn:uuid:a", 1, Requested, false}, {2, "urn:uuid:a", 0, "", true}, {3, "urn:uuid:b", 1, Requested, false},
+		{4, "urn:uuid:a", 2, Agreed, false}, {5, "", 0, "", true}, {6, "urn:uuid:b", 2, Terminated, false}}
+	if len(all) != len(want) {
+		t.Fatalf("%d events, want %d: %+v", len(all), len(want), all)
+	}
+	for i, e := range all {
+		if got := (row{e.Position, e.ProviderPID, e.Seq, e.To, e.Refused}); got != want[i] || e.Kind == "" || e.Role != Provider || !e.Time.Equal(now) {
+			t.Errorf("event %d: %+v, want %+v", i, e, want[i])
+		}
+	}
+	if r1.Position != 2 || r2.Position != 5 || r2.Kind != KindTransfer {
+		t.Errorf("the refusals were given positions %d and %d", r1.Position, r2.Position)
+	}
+	// Pages after a cursor.
+	page, err := s.EventsAfter(ctx, 2, 3)
+	if err != nil || len(page) != 3 || page[0].Position != 3 || page[2].Position != 5 {
+		t.Errorf("page after 2: %v %+v", err, page)
+	}
+	if last, err := s.LastPosition(ctx); err != nil || last != 6 {
+		t.Errorf("last position %d, %v", last, err)
+	}
+	// The process's history: its transitions only.
+	evs, err := s.Events(ctx, KindNegotiation, Provider, "urn:uuid:a")
+	if err != nil || len(evs) != 2 || evs[0].Position != 1 || evs[1].Position != 4 {
+		t.Errorf("history of a: %v %+v", err, evs)
+	}
+}
+
+// TestCursor: a new follower starts after the history stored so far; its
+// saved cursor survives reopening the store.
+func TestCursor(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "x.db")
+	db := openDB(t, path)
+	s := openStore(t, db)
+	now := time.Now()
+	for _, pid := range []string{"urn:uuid:1", "urn:uuid:2"} {
+		p := &Process{Kind: KindTransfer, Role: Consumer, ConsumerPID: pid, State: Requested, Counterparty: providerDID, Created: now, Updated: now}
+		if _, _, err := s.Create(ctx, p, &Event{Time: now, To: Requested}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SaveCursor(ctx, "audit", Cursor{Position: 1}); err == nil {
+		t.Error("saved a cursor that was never read")
+	}
+	c, err := s.Cursor(ctx, "audit")
+	if err != nil || c != (Cursor{Position: 2}) {
+		t.Fatalf("new cursor %+v, %v", c, err)
+	}
+	if err := s.SaveCursor(ctx, "audit", Cursor{Position: 1, Ahead: 64}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveCursor(ctx, "audit", Cursor{Position: -1}); err == nil {
+		t.Error("saved a negative position")
+	}
+	s.Close()
+	db.Close()
+	db = openDB(t, path)
+	defer db.Close()
+	s = openStore(t, db)
+	defer s.Close()
+	if c, err := s.Cursor(ctx, "audit"); err != nil || c != (Cursor{Position: 1, Ahead: 64}) {
+		t.Errorf("cursor after reopening %+v, %v", c, err)
+	}
+	if c, err := s.Cursor(ctx, "other"); err != nil || c != (Cursor{Position: 2}) {
+		t.Errorf("another follower's cursor %+v, %v", c, err)
+	}
+}
+
+// TestMigrateSchema2: a database of schema 2 keeps its events, numbered in
+// the order they happened; new events follow them, and a follower that
+// starts on it begins after them (earlier releases audited them).
+func TestMigrateSchema2(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, filepath.Join(t.TempDir(), "x.db"))
+	defer db.Close()
+	for _, stmt := range append([]string{`CREATE TABLE dsp_schema (id BIGINT PRIMARY KEY CHECK (id = 1), version BIGINT NOT NULL)`,
+		`INSERT INTO dsp_schema (id, version) VALUES (1, 2)`}, append(migrations[0], migrations[1]...)...) {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := `INSERT INTO dsp_events (` + eventColumns + `) VALUES ($1, 'provider', $2, $3, $4, '', '', '', '', '', '', $5, '', '', '', '')`
+	for _, ev := range []struct {
+		pid string
+		seq int64
+		at  int64
+		to  State
+	}{{"urn:uuid:b", 1, 2000, Requested}, {"urn:uuid:a", 1, 1000, Requested}, {"urn:uuid:a", 2, 3000, Agreed}} {
+		if _, err := db.Exec(old, KindNegotiation, ev.pid, ev.seq, ev.at, ev.to); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := openStore(t, db)
+	defer s.Close()
+	all, err := s.EventsAfter(ctx, 0, 10)
+	if err != nil || len(all) != 3 {
+		t.Fatalf("%v %+v", err, all)
+	}
+	for i, want := range []struct {
+		pid string
+		seq int64
+	}{{"urn:uuid:a", 1}, {"urn:uuid:b", 1}, {"urn:uuid:a", 2}} {
+		if e := all[i]; e.Position != int64(i+1) || e.ProviderPID != "" || e.Seq != want.seq || e.Refused {
+			t.Errorf("event %d: %+v", i, e)
+		}
+	}
+	evs, err := s.Events(ctx, KindNegotiation, Provider, "urn:uuid:a")
+	if err != nil || len(evs) != 2 || evs[1].To != Agreed || evs[1].Position != 3 {
+		t.Errorf("history of a after the migration: %v %+v", err, evs)
+	}
+	if c, err := s.Cursor(ctx, "audit"); err != nil || c.Position != 3 {
+		t.Errorf("a follower new to a migrated store starts at %+v, %v", c, err)
+	}
+	// A second event with the same (process, seq) is still refused.
+	if _, err := db.Exec(`INSERT INTO dsp_events (`+eventColumns+`, refused) VALUES ($1, 'provider', 'urn:uuid:a', 2, 1, '', '', '', '', '', '', '', '', '', '', '', 0)`, KindNegotiation); err == nil {
+		t.Error("a duplicate step was stored")
 	}
 }

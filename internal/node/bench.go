@@ -22,8 +22,10 @@ import (
 // measures contract negotiations from the consumer's request to FINALIZED
 // through the whole stack — self-issued ID tokens on every message, the
 // compliance gate (rulebook) on the request, every step appended to both
-// audit ledgers — with inflight concurrent negotiations for d. It writes a
-// report to out.
+// audit ledgers (by each node's audit follower, after the answers) — with
+// inflight concurrent negotiations for d. It writes a report to out,
+// with how long the ledgers took to hold every step after the last
+// negotiation finalized.
 func BenchNegotiations(ctx context.Context, dir string, d time.Duration, inflight int, out io.Writer) error {
 	quiet := slog.New(slog.DiscardHandler)
 	start := func(sub, country string, participants []Participant) (*Node, string, context.CancelFunc, chan error, error) {
@@ -125,10 +127,40 @@ func BenchNegotiations(ctx context.Context, dir string, d time.Duration, infligh
 	if firstErr != nil {
 		return firstErr
 	}
+	tEnd := time.Now()
+	audited := map[string]int64{}
+	for name, n := range map[string]*Node{"provider": prov, "consumer": cons} {
+		if audited[name], err = waitAudited(ctx, n); err != nil {
+			return err
+		}
+	}
+	caughtUp := time.Since(tEnd)
 	slices.Sort(lat)
 	p50, p99 := lat[(len(lat)-1)/2], lat[(len(lat)-1)*99/100]
 	fmt.Fprintf(out, "negotiations through the node stack (tokens, compliance gate, audit on both sides), %d in flight, %s\n", inflight, d)
 	fmt.Fprintf(out, "%d finalized: %.0f/s, request to FINALIZED p50 %.1f ms, p99 %.1f ms\n", len(lat), float64(len(lat))/el.Seconds(),
 		float64(p50)/1e6, float64(p99)/1e6)
+	fmt.Fprintf(out, "audit ledgers hold every step %.0f ms after the last negotiation (history positions: provider %d, consumer %d)\n",
+		float64(caughtUp)/1e6, audited["provider"], audited["consumer"])
 	return nil
+}
+
+// waitAudited waits until n's audit follower has appended every step of
+// its DSP history to the ledger, and returns the history's last position.
+func waitAudited(ctx context.Context, n *Node) (int64, error) {
+	store := n.dspStore.(*dsp.SQLStore)
+	for {
+		last, err := store.LastPosition(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if n.auditFeed.pos.Load() >= last {
+			return last, nil
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }

@@ -19,7 +19,7 @@ import (
 
 // The Dataspace Protocol on the public listener: the dsp control plane,
 // authenticated with DCP self-issued ID tokens, negotiating through the
-// compliance gate, every step in the audit ledger.
+// compliance gate, every step in the audit ledger (auditfeed.go).
 
 // Participant is a member of the data space this node knows: its DID and
 // the country it is established in. Until the presentation exchange of DCP
@@ -182,18 +182,6 @@ func (n *Node) countryOf(ctx context.Context, p *dsp.Process) string {
 	return ""
 }
 
-// auditSink appends every DSP step to the audit ledger.
-type auditSink struct{ n *Node }
-
-func (s auditSink) Record(ctx context.Context, e dsp.Event) error {
-	ev, err := e.AuditEvent(s.n.cfg.DID)
-	if err != nil {
-		return err
-	}
-	_, err = s.n.ledger.Append(ctx, ev)
-	return err
-}
-
 // openDSP builds the node's DSP control plane (nil without a key and DID).
 func (n *Node) openDSP(ctx context.Context, signer suite.Signer, publicURL string, httpClient *http.Client) error {
 	if signer == nil || n.cfg.DID == "" {
@@ -211,15 +199,27 @@ func (n *Node) openDSP(ctx context.Context, signer suite.Signer, publicURL strin
 		db.Close()
 		return fmt.Errorf("node: dsp store: %w", err)
 	}
+	// Every step reaches the audit ledger from the store's history, after
+	// it is answered (auditfeed.go); the event sink only wakes the follower.
+	feed := newAuditFollower(store, n.ledger, followerConfig{Self: n.cfg.DID, Logger: n.log, Registerer: n.reg})
+	if err := feed.start(ctx); err != nil {
+		store.Close()
+		db.Close()
+		return err
+	}
+	fail := func(err error) error {
+		feed.Close(context.WithoutCancel(ctx))
+		store.Close()
+		db.Close()
+		return err
+	}
 	kid := n.cfg.DID + "#key-1"
 	if k, err := identity.NewKeyDID(signer.Alg(), signer.Public()); err == nil && k.DID == n.cfg.DID {
 		kid = k.VerificationMethodID()
 	}
 	n.dspDB, n.dspStore = db, store
 	if n.creds, err = n.openCredentials(ctx, signer, kid, httpClient); err != nil {
-		store.Close()
-		db.Close()
-		return err
+		return fail(err)
 	}
 	// Pulls may last hours: no overall timeout; the transport bounds the
 	// connection and the wait for response headers, and the puller resumes
@@ -227,9 +227,7 @@ func (n *Node) openDSP(ctx context.Context, signer suite.Signer, publicURL strin
 	pullClient := &http.Client{Transport: httpClient.Transport}
 	data, err := n.openDataPlane(ctx, signer, kid, publicURL, pullClient)
 	if err != nil {
-		store.Close()
-		db.Close()
-		return err
+		return fail(err)
 	}
 	dn, err := dsp.New(dsp.Config{
 		ParticipantID: n.cfg.DID,
@@ -239,16 +237,14 @@ func (n *Node) openDSP(ctx context.Context, signer suite.Signer, publicURL strin
 		Policy:        gatePolicy{n: n, gate: &gate.Gate{ParkFilings: n.cfg.ParkFilings}, signer: signer, kid: kid},
 		Signer:        agreementSigner{signer: signer, kid: kid},
 		Transfers:     data,
-		Events:        sinks{auditSink{n}, data},
+		Events:        sinks{feed, data},
 		Client:        &dsp.Client{HTTP: httpClient, Tokens: tokenSource{signer: signer, did: n.cfg.DID, kid: kid, creds: n.creds}},
 		Logger:        n.log.With(slog.String("component", "dsp")),
 	})
 	if err != nil {
-		store.Close()
-		db.Close()
-		return fmt.Errorf("node: dsp: %w", err)
+		return fail(fmt.Errorf("node: dsp: %w", err))
 	}
-	n.dsp, n.data = dn, data
+	n.dsp, n.data, n.auditFeed = dn, data, feed
 	return nil
 }
 

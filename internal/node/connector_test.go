@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -137,24 +138,30 @@ func TestNegotiationThroughTheGate(t *testing.T) {
 		t.Fatalf("marketing: %+v", last)
 	}
 
-	// Both ledgers hold the negotiation steps (a side records its last step
-	// just after storing it, so wait for the ledger to catch up).
+	// A message that does not authenticate is refused, and the refusal is
+	// audited as a deny.
+	if code, body := doBody(t, "GET", base+"/negotiations/urn:uuid:nope", "forged", ""); code != 404 {
+		t.Fatalf("unauthenticated GET: %d %s", code, body)
+	}
+	// Both ledgers hold every step of the DSP history exactly once (the
+	// follower appends them after the answers: wait for it).
 	for name, x := range map[string]*testNode{"provider": provider, "consumer": consumer} {
-		var hits []audit.Hit
-		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-			if err := x.n.Ledger().Sync(ctx); err != nil {
-				t.Fatal(err)
+		hist := waitLedgerHoldsHistory(t, x.n)
+		negotiations, refusals := 0, 0
+		for _, e := range hist {
+			if e.Kind == dsp.KindNegotiation && !e.Refused {
+				negotiations++
 			}
-			if hits, err = x.n.Ledger().Query(ctx, audit.Query{Operation: audit.OpNegotiation, Limit: 1000}); err != nil {
-				t.Fatal(err)
-			}
-			if len(hits) >= 8 {
-				break
+			if e.Refused {
+				refusals++
 			}
 		}
-		if len(hits) < 8 {
-			t.Fatalf("%s ledger: %d negotiation entries", name, len(hits))
+		if negotiations < 8 || (name == "provider") != (refusals > 0) {
+			t.Errorf("%s: %d negotiation steps, %d refusals in the history", name, negotiations, refusals)
 		}
+	}
+	if hits, err := provider.n.Ledger().Query(ctx, audit.Query{Result: audit.ResultDeny, ObjectID: "urn:uuid:nope"}); err != nil || len(hits) != 1 || hits[0].Event.Reason != "not_found" {
+		t.Errorf("the refusal in the provider's ledger: %v %+v", err, hits)
 	}
 	// A request from an unknown participant is refused by the gate (no country).
 	stranger := startKeyNode(t, "US", nil)
@@ -252,4 +259,72 @@ func TestApprovalQueue(t *testing.T) {
 	if code, body := doBody(t, "GET", m+"/api/v1/negotiations/"+q[0].ProviderPID, comp, ""); code != 200 || !strings.Contains(body, "filing_pending") {
 		t.Fatalf("history: %d %s", code, body)
 	}
+}
+
+// waitLedgerHoldsHistory waits until the node's ledger holds every step of
+// its DSP history exactly once, and nothing else of the DSP, and returns
+// the history.
+func waitLedgerHoldsHistory(t *testing.T, n *Node) []dsp.Event {
+	t.Helper()
+	ctx := context.Background()
+	store := n.dspStore.(*dsp.SQLStore)
+	var msg string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		hist, err := store.EventsAfter(ctx, 0, 100_000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := n.Ledger().Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if msg = ledgerMatches(t, n.Ledger(), n.cfg.DID, hist); msg == "" {
+			return hist
+		}
+	}
+	t.Fatalf("%s: %s", n.cfg.DID, msg)
+	return nil
+}
+
+// ledgerMatches compares the DSP entries of the ledger with the history,
+// by details digest: "" when each step is there once and nothing else is.
+func ledgerMatches(t *testing.T, l interface {
+	Query(context.Context, audit.Query) ([]audit.Hit, error)
+}, self string, hist []dsp.Event) string {
+	t.Helper()
+	in := map[string]int{}
+	for _, op := range []audit.Operation{audit.OpNegotiation, audit.OpTransfer} {
+		q := audit.Query{Operation: op, Limit: 10_000}
+		for {
+			hits, err := l.Query(context.Background(), q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, h := range hits {
+				in[h.Event.DetailsDigest]++
+			}
+			if len(hits) < q.Limit {
+				break
+			}
+			q.After, q.AfterSet = int64(hits[len(hits)-1].Index), true
+		}
+	}
+	missing := 0
+	for _, e := range hist {
+		ae, err := e.AuditEvent(self)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch in[ae.DetailsDigest] {
+		case 0:
+			missing++
+		case 1:
+		default:
+			return fmt.Sprintf("step %d is in the ledger %d times", e.Position, in[ae.DetailsDigest])
+		}
+		delete(in, ae.DetailsDigest)
+	}
+	if missing > 0 || len(in) > 0 {
+		return fmt.Sprintf("%d of %d steps missing from the ledger, %d entries not in the history", missing, len(hist), len(in))
+	}
+	return ""
 }

@@ -62,6 +62,8 @@ type Node struct {
 	creds    *credentials
 	// witnesses is the ledger's witness policy (nil: none), see witnesses.go.
 	witnesses *witness.Policy
+	// auditFeed appends the DSP steps to the ledger (nil without DSP).
+	auditFeed *auditFollower
 
 	// Certificate is the node's DID-bound TLS certificate (with tls on).
 	Certificate tls.Certificate
@@ -231,6 +233,7 @@ func (n *Node) Run(ctx context.Context) error {
 	go func() { errc <- n.public.Serve(n.publicLn) }()
 	go func() { errc <- n.mgmt.Serve(n.mgmtLn) }()
 	if n.dsp != nil {
+		n.auditFeed.run()
 		if err := n.dsp.Resume(ctx); err != nil {
 			n.log.Error("dsp: resuming processes", "error", err)
 		}
@@ -260,6 +263,10 @@ func (n *Node) Run(ctx context.Context) error {
 		n.data.close()
 		if derr := n.dsp.Close(sctx); derr != nil && err == nil {
 			err = derr
+		}
+		// The steps stored so far go to the ledger before it closes.
+		if ferr := n.auditFeed.Close(sctx); ferr != nil && err == nil {
+			err = ferr
 		}
 		n.dspDB.Close()
 	}
