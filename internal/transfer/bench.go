@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -43,6 +44,25 @@ func (r BenchResult) MBps() float64 { return float64(r.Bytes) / r.Elapsed.Second
 // Both sides run in this process and share its CPUs, so the figures are
 // the cost of both ends together.
 func Bench(ctx context.Context, size int64, suiteName string, out io.Writer) ([]BenchResult, error) {
+	return BenchWith(ctx, size, suiteName, BenchOptions{}, out)
+}
+
+// BenchOptions shape the bytes of a Bench run and what the provider does
+// to them before encrypting.
+type BenchOptions struct {
+	// Header is sent once, then Block repeated up to the size (default:
+	// 1 MiB of random bytes). A CSV header and a block of whole rows make a
+	// table.
+	Header, Block []byte
+	// Wrap, when set, transforms the plaintext on the provider's side
+	// before encryption (masking, say); the run is named with Label. Sizes
+	// and MB/s count the bytes before Wrap, the work the provider does.
+	Wrap  func(ctx context.Context, r io.Reader) io.ReadCloser
+	Label string
+}
+
+// BenchWith is Bench with options.
+func BenchWith(ctx context.Context, size int64, suiteName string, o BenchOptions, out io.Writer) ([]BenchResult, error) {
 	if size < 0 {
 		return nil, errors.New("transfer: bench: negative size")
 	}
@@ -56,7 +76,7 @@ func Bench(ctx context.Context, size int64, suiteName string, out io.Writer) ([]
 		}
 		suites = []*suite.Suite{s}
 	}
-	b, err := newBenchEnv(size)
+	b, err := newBenchEnv(size, o)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +92,11 @@ func Bench(ctx context.Context, size int64, suiteName string, out io.Writer) ([]
 		if err != nil {
 			return results, err
 		}
-		ours, err := b.measure(ctx, s.Name()+" ("+s.AEADName()+")", func(ctx context.Context) error { return b.pullOurs(ctx, s) })
+		name := s.Name() + " (" + s.AEADName() + ")"
+		if o.Label != "" {
+			name += " " + o.Label
+		}
+		ours, err := b.measure(ctx, name, func(ctx context.Context) error { return b.pullOurs(ctx, s) })
 		if err != nil {
 			return results, err
 		}
@@ -96,26 +120,26 @@ func mib(n uint64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 
 type benchEnv struct {
 	size   int64
+	header []byte
 	block  []byte
+	wrap   func(ctx context.Context, r io.Reader) io.ReadCloser
 	srv    *httptest.Server
 	client *http.Client
 	mu     sync.Mutex
 	n      int
 }
 
-func newBenchEnv(size int64) (*benchEnv, error) {
-	b := &benchEnv{size: size, block: make([]byte, 1<<20)}
-	rand.NewChaCha8([32]byte{'x', 'b'}).Read(b.block)
+func newBenchEnv(size int64, o BenchOptions) (*benchEnv, error) {
+	b := &benchEnv{size: size, header: o.Header, block: o.Block, wrap: o.Wrap}
+	if len(b.block) == 0 {
+		b.block = make([]byte, 1<<20)
+		rand.NewChaCha8([32]byte{'x', 'b'}).Read(b.block)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /raw", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
-		for left := size; left > 0; {
-			n := min(left, int64(len(b.block)))
-			if _, err := w.Write(b.block[:n]); err != nil {
-				return
-			}
-			left -= n
-		}
+		src, _ := b.plain(0)
+		io.Copy(w, src)
 	})
 	b.srv = httptest.NewUnstartedServer(mux)
 	b.srv.TLS = &tls.Config{MinVersion: tls.VersionTLS13}
@@ -126,9 +150,37 @@ func newBenchEnv(size int64) (*benchEnv, error) {
 
 func (b *benchEnv) close() { b.srv.Close() }
 
-// source yields the synthetic bytes: the random block, repeated.
-func (b *benchEnv) source(_ context.Context, off int64) (io.ReadCloser, error) {
-	return io.NopCloser(&patternReader{block: b.block, off: off, left: b.size - off}), nil
+// plain yields the synthetic bytes from off: the header, then the block
+// repeated.
+func (b *benchEnv) plain(off int64) (io.Reader, error) {
+	h := int64(len(b.header))
+	if h > b.size {
+		return nil, errors.New("transfer: bench: the header is longer than the size")
+	}
+	body := &patternReader{block: b.block, off: max(off-h, 0), left: b.size - h - max(off-h, 0)}
+	if off < h {
+		return io.MultiReader(bytes.NewReader(b.header[off:]), body), nil
+	}
+	return body, nil
+}
+
+// source is the provider's plaintext: the synthetic bytes, through the
+// wrapper when there is one.
+func (b *benchEnv) source(ctx context.Context, off int64) (io.ReadCloser, error) {
+	if b.wrap == nil {
+		r, err := b.plain(off)
+		return io.NopCloser(r), err
+	}
+	r, err := b.plain(0)
+	if err != nil {
+		return nil, err
+	}
+	w := b.wrap(ctx, r)
+	if _, err := io.CopyN(io.Discard, w, off); err != nil {
+		w.Close()
+		return nil, err
+	}
+	return w, nil
 }
 
 type patternReader struct {
@@ -199,7 +251,11 @@ func (b *benchEnv) pullOurs(ctx context.Context, s *suite.Suite) error {
 		return err
 	}
 	b.srv.Config.Handler.(*http.ServeMux).Handle("/"+id+"/", http.StripPrefix("/"+id, prov.Handler()))
-	addr, err := prov.Register(Transfer{Binding: bind, ConsumerKey: ck.PublicBytes(), Source: b.source, Size: b.size})
+	declared := b.size
+	if b.wrap != nil {
+		declared = 0 // the wrapped size is known at the end only
+	}
+	addr, err := prov.Register(Transfer{Binding: bind, ConsumerKey: ck.PublicBytes(), Source: b.source, Size: declared})
 	if err != nil {
 		return err
 	}
@@ -212,7 +268,7 @@ func (b *benchEnv) pullOurs(ctx context.Context, s *suite.Suite) error {
 	if err != nil {
 		return err
 	}
-	if rc.Size != b.size {
+	if b.wrap == nil && rc.Size != b.size {
 		return fmt.Errorf("transfer: bench: received %d bytes, want %d", rc.Size, b.size)
 	}
 	return prov.Complete(id)
