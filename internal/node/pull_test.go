@@ -13,9 +13,9 @@ import (
 	"github.com/xborder/xborder/internal/transfer"
 )
 
-// restartNode stops a test node as a crash would leave it as far as its
-// data directory is concerned (the caller then changes it), and starts
-// it again on the same directory with the same key.
+// restartNode stops a test node, lets change put its data directory in
+// the state a crash would have left, and runs it again on that directory
+// with the same key.
 func restartNode(t *testing.T, tn *testNode, s suite.Signer, change func(dir string)) *testNode {
 	t.Helper()
 	cfg := tn.n.cfg
@@ -26,15 +26,8 @@ func restartNode(t *testing.T, tn *testNode, s suite.Signer, change func(dir str
 		change(cfg.DataDir)
 	}
 	cfg.Listen = Listen{Public: "127.0.0.1:0", Management: "127.0.0.1:0"}
-	n, err := Open(context.Background(), cfg, Deps{Logger: quiet(), Signer: s})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	again := &testNode{n: n, did: tn.did, cancel: cancel, done: make(chan error, 1)}
-	go func() { again.done <- n.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-again.done })
-	waitFor(t, "the restarted node ready", n.ready.Load)
+	again := runNode(t, cfg, s)
+	waitFor(t, "the restarted node ready", again.n.ready.Load)
 	return again
 }
 
