@@ -558,7 +558,8 @@ func (n *Node) own(ctx context.Context, k Kind, r Role, pid string, want State, 
 // counterparty refuses the message, or cannot be reached after the
 // client's retries, the two sides no longer agree on the state: the
 // process is terminated here (code "peer_refused" or "delivery_failed")
-// and a termination is sent once, best effort.
+// and a termination is sent once, best effort — unless the refusal is of
+// a message the counterparty had already taken (settleRepeat).
 func (n *Node) deliver(ctx context.Context, p *Process) error {
 	ob := p.Outbox
 	if ob == nil {
@@ -599,6 +600,9 @@ func (n *Node) deliver(ctx context.Context, p *Process) error {
 	if errors.As(err, &re) && re.Status < 500 {
 		code = "peer_refused"
 	}
+	if re != nil && re.Code() == CodeInvalidTransition && n.settleRepeat(sctx, p, ob) {
+		return nil
+	}
 	n.log.WarnContext(ctx, "dsp: a message was not delivered", slog.String("kind", string(p.Kind)), slog.String("pid", p.PID()),
 		slog.String("message", ob.Type), slog.String("code", code), slog.Any("error", err))
 	if ob.Type == TypeContractNegotiationTerminationMessage || ob.Type == TypeTransferTerminationMessage {
@@ -634,6 +638,84 @@ func (n *Node) deliver(ctx context.Context, p *Process) error {
 		n.deliver(sctx, q) // best effort; clears the outbox either way
 	}
 	return err
+}
+
+// settleRepeat handles a message the counterparty refused as an invalid
+// transition when it may be a repeat: this side crashed after the
+// counterparty took the message and before the answer cleared the outbox,
+// or the answer was lost and the client tried again. A receiver refuses a
+// repeated message (the DSP TCK requires it), so the sender asks the
+// counterparty for its state (a GET of the process). When it is the state
+// the message led to, or one move of the counterparty beyond it, the
+// message counts as delivered and the counterparty's next message is
+// awaited; when that move ended the process (FINALIZED, COMPLETED), this
+// side takes it too (code "peer_state"), as its message may never come. It
+// reports whether it settled the process; otherwise (TERMINATED, another
+// state, no answer) the refusal stands.
+func (n *Node) settleRepeat(ctx context.Context, p *Process, ob *Outgoing) bool {
+	if p.PeerPID() == "" {
+		return false
+	}
+	coll := "/negotiations/"
+	if p.Kind == KindTransfer {
+		coll = "/transfers/"
+	}
+	ans, err := n.client.Get(ctx, strings.TrimRight(p.PeerAddress, "/")+coll+url.PathEscape(p.PeerPID()), p.Counterparty)
+	if err != nil {
+		return false
+	}
+	var peer State
+	switch a := ans.(type) {
+	case *ContractNegotiation:
+		if a.ProviderPID != p.ProviderPID || a.ConsumerPID != p.ConsumerPID {
+			return false
+		}
+		peer = a.State
+	case *TransferProcess:
+		if a.ProviderPID != p.ProviderPID || a.ConsumerPID != p.ConsumerPID {
+			return false
+		}
+		peer = a.State
+	default:
+		return false
+	}
+	var step Step // the counterparty's move beyond, if any
+	if peer != p.State {
+		if peer == Terminated {
+			return false
+		}
+		steps := NegotiationSteps()
+		if p.Kind == KindTransfer {
+			steps = TransferSteps()
+		}
+		for _, s := range steps {
+			if to, err := Next(p.Kind, p.State, p.Role.Other(), s); err == nil && to == peer {
+				step = s
+			}
+		}
+		if step == "" {
+			return false
+		}
+	}
+	adopt := step != "" && peer.Terminal()
+	_, _, err = n.mutate(ctx, p.Kind, p.Role, p.PID(), func(q *Process) (*Event, error) {
+		if q.Outbox == nil || q.Outbox.Seq != ob.Seq || q.State != p.State {
+			return nil, ErrChanged
+		}
+		q.Outbox = nil
+		if !adopt {
+			return nil, nil
+		}
+		from := q.State
+		q.State, q.Parked = peer, false
+		return n.event(q, from, step, q.Role.Other(), "peer_state"), nil
+	})
+	if err != nil {
+		return errors.Is(err, ErrChanged) // moved meanwhile: not ours to end
+	}
+	n.log.InfoContext(ctx, "dsp: a repeated message the counterparty had taken", slog.String("kind", string(p.Kind)), slog.String("pid", p.PID()),
+		slog.String("message", ob.Type), slog.String("counterparty_state", string(peer)))
+	return true
 }
 
 // answerPeerPID returns the counterparty's process id from the answer

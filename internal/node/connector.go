@@ -182,6 +182,19 @@ func (n *Node) countryOf(ctx context.Context, p *dsp.Process) string {
 	return ""
 }
 
+// A protocol message is tried peerAttempts times, waiting up to
+// peerMaxDelay between tries (exponential from 100 ms, full jitter): at
+// most about 21 s, 10 s on average. dsp.Client's default (4 tries, under
+// 0.7 s in all) is shorter than a counterparty's restart, and a message
+// that is not delivered ends the process on this side while the
+// counterparty, back a moment later, waits for it forever (found by
+// cmd/xborder TestNodeKill9: a provider killed after it streamed the data
+// stayed STARTED when the consumer's completion gave up before it was up).
+const (
+	peerAttempts = 10
+	peerMaxDelay = 5 * time.Second
+)
+
 // openDSP builds the node's DSP control plane (nil without a key and DID).
 func (n *Node) openDSP(ctx context.Context, signer suite.Signer, publicURL string, httpClient *http.Client) error {
 	if signer == nil || n.cfg.DID == "" {
@@ -238,8 +251,9 @@ func (n *Node) openDSP(ctx context.Context, signer suite.Signer, publicURL strin
 		Signer:        agreementSigner{signer: signer, kid: kid},
 		Transfers:     data,
 		Events:        sinks{feed, data},
-		Client:        &dsp.Client{HTTP: httpClient, Tokens: tokenSource{signer: signer, did: n.cfg.DID, kid: kid, creds: n.creds}},
-		Logger:        n.log.With(slog.String("component", "dsp")),
+		Client: &dsp.Client{HTTP: httpClient, Tokens: tokenSource{signer: signer, did: n.cfg.DID, kid: kid, creds: n.creds},
+			Attempts: peerAttempts, MaxDelay: peerMaxDelay},
+		Logger: n.log.With(slog.String("component", "dsp")),
 	})
 	if err != nil {
 		return fail(fmt.Errorf("node: dsp: %w", err))

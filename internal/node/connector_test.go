@@ -51,13 +51,21 @@ func startSignerNode(t *testing.T, s suite.Signer, country string, mods ...func(
 	for _, m := range mods {
 		m(&cfg)
 	}
+	return runNode(t, cfg, s)
+}
+
+// runNode opens and runs a node with the key s until the test ends (on
+// the test database, when the suite runs on PostgreSQL: the same one for
+// the same data directory, so a restart finds its state).
+func runNode(t *testing.T, cfg Config, s suite.Signer) *testNode {
+	t.Helper()
 	useTestDatabase(t, &cfg)
 	n, err := Open(context.Background(), cfg, Deps{Logger: quiet(), Signer: s})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	tn := &testNode{n: n, did: k.DID, cancel: cancel, done: make(chan error, 1)}
+	tn := &testNode{n: n, did: cfg.DID, cancel: cancel, done: make(chan error, 1)}
 	go func() { tn.done <- n.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-tn.done })
 	return tn

@@ -67,10 +67,24 @@ func (d *dataPlane) requestTransfer(ctx context.Context, agreementID, suiteName 
 	d.mu.Lock()
 	pl.pid = p.ConsumerPID
 	d.mu.Unlock()
-	if err := d.putTransfer(ctx, dsp.Consumer, p.ConsumerPID, agreementID, neg.Target, neg.Counterparty, "requested", 0, "", "", ""); err != nil {
+	// The provider's start may have come first, and the pull moved on:
+	// the record is made only if it is not there yet.
+	if err := d.recordConsumerTransfer(ctx, p.ConsumerPID, agreementID, neg.Target, neg.Counterparty); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// recordConsumerTransfer makes the record (state requested) of a consumer
+// transfer that has none yet.
+func (d *dataPlane) recordConsumerTransfer(ctx context.Context, pid, agreementID, dataset, provider string) error {
+	now := time.Now().UnixMilli()
+	if _, err := d.db.ExecContext(ctx, `INSERT INTO node_transfers (role, pid, agreement_id, dataset, counterparty, state, bytes, digest, file, code, created_at, updated_at)
+		VALUES ('consumer', $1, $2, $3, $4, 'requested', 0, '', '', '', $5, $5) ON CONFLICT (role, pid) DO NOTHING`,
+		pid, agreementID, dataset, provider, now); err != nil {
+		return fmt.Errorf("node: recording transfer %s: %w", pid, err)
+	}
+	return nil
 }
 
 // providerSuite is the suite of the provider's signing key.
@@ -198,7 +212,7 @@ func (d *dataPlane) runPull(p *dsp.Process, pl *pull) {
 	case err != nil:
 		os.Remove(part)
 		code := "pull_failed"
-		if !transfer.Resumable(err) && !errors.Is(err, transfer.ErrTerminated) && !errors.Is(err, transfer.ErrUnknownTransfer) {
+		if integrityError(err) {
 			code = "integrity_failed"
 		}
 		if ctx.Err() != nil {
@@ -207,27 +221,22 @@ func (d *dataPlane) runPull(p *dsp.Process, pl *pull) {
 		d.fail(context.WithoutCancel(ctx), p, code, err)
 		return
 	}
+	// The receipt goes first: a data file under its final name always has
+	// its receipt beside it, which is how endOrphans knows, after a crash,
+	// that the file verified whole.
 	final := filepath.Join(d.n.cfg.DataDir, "received", name)
+	rb, _ := json.MarshalIndent(receipt, "", "  ")
+	if err := atomicfile.WriteFile(final+".receipt.json", rb, 0o600); err != nil {
+		os.Remove(part)
+		d.fail(ctx, p, "pull_failed", fmt.Errorf("writing the receipt: %w", err))
+		return
+	}
 	if err := os.Rename(part, final); err != nil {
+		os.Remove(part)
+		os.Remove(final + ".receipt.json")
 		d.fail(ctx, p, "pull_failed", err)
 		return
 	}
-	rb, _ := json.MarshalIndent(receipt, "", "  ")
-	if err := atomicfile.WriteFile(final+".receipt.json", rb, 0o600); err != nil {
-		d.log.ErrorContext(ctx, "writing a transfer receipt", slog.String("pid", p.ConsumerPID), slog.Any("error", err))
-	}
-	// The record's digest is SHA-256: the receipt's for suite intl; suite
-	// gm's receipt holds an SM3 digest, so the file is hashed once more.
-	digest := hex.EncodeToString(receipt.Digest)
-	if pl.suite.Name() != "intl" {
-		if digest, err = fileSHA256(final); err != nil {
-			d.fail(ctx, p, "pull_failed", err)
-			return
-		}
-	}
-	d.setTransferState(ctx, dsp.Consumer, p.ConsumerPID, "received", receipt.Size, digest, final, "")
-	d.audit(ctx, d.n.cfg.DID, audit.OpTransfer, p.ConsumerPID, audit.ResultSuccess, "received_verified",
-		map[string]any{"provider": p.Counterparty, "agreement": p.AgreementID, "receipt": receipt}, receipt.Size)
 	d.mu.Lock()
 	for k, x := range d.pulls {
 		if x == pl {
@@ -235,17 +244,75 @@ func (d *dataPlane) runPull(p *dsp.Process, pl *pull) {
 		}
 	}
 	d.mu.Unlock()
-	if _, err := d.n.dsp.CompleteTransfer(context.WithoutCancel(ctx), dsp.Consumer, p.ConsumerPID); err != nil {
-		d.log.ErrorContext(ctx, "completing a received transfer", slog.String("pid", p.ConsumerPID), slog.Any("error", err))
-		return
+	d.keep(context.WithoutCancel(ctx), p, receipt, final, true)
+}
+
+// keep records a transfer whose data verified and lies under its final
+// name with its receipt, and completes it: the ledger's received_verified
+// (with recordAudit: after a restart it may already be there, and is
+// recorded again rather than risk missing it), the state received, the
+// protocol's completion, the state completed. Each step can be redone
+// after a crash (endOrphans).
+func (d *dataPlane) keep(ctx context.Context, p *dsp.Process, receipt *transfer.Receipt, final string, recordAudit bool) {
+	// The record's digest is SHA-256: the receipt's for suite intl; suite
+	// gm's receipt holds an SM3 digest, so the file is hashed once more.
+	digest := hex.EncodeToString(receipt.Digest)
+	if receipt.Suite != "intl" {
+		var err error
+		if digest, err = fileSHA256(final); err != nil {
+			d.log.ErrorContext(ctx, "hashing a received file", slog.String("pid", p.ConsumerPID), slog.Any("error", err))
+			return
+		}
+	}
+	if recordAudit {
+		d.audit(ctx, d.n.cfg.DID, audit.OpTransfer, p.ConsumerPID, audit.ResultSuccess, "received_verified",
+			map[string]any{"provider": p.Counterparty, "agreement": p.AgreementID, "receipt": receipt}, receipt.Size)
+	}
+	d.setTransferState(ctx, dsp.Consumer, p.ConsumerPID, "received", receipt.Size, digest, final, "")
+	if !p.State.Terminal() {
+		// An error may come after the completion was stored, from its
+		// delivery (say, a provider that applied it, crashed before it
+		// answered and refuses it when it comes again): what counts here
+		// is this side's state.
+		if _, err := d.n.dsp.CompleteTransfer(ctx, dsp.Consumer, p.ConsumerPID); err != nil {
+			cur, gerr := d.n.dsp.Process(ctx, dsp.KindTransfer, dsp.Consumer, p.ConsumerPID)
+			if gerr != nil || cur.State != dsp.Completed {
+				d.log.ErrorContext(ctx, "completing a received transfer", slog.String("pid", p.ConsumerPID), slog.Any("error", err))
+				return
+			}
+			d.log.WarnContext(ctx, "a completed transfer's completion message was not delivered", slog.String("pid", p.ConsumerPID), slog.Any("error", err))
+		}
 	}
 	d.setTransferState(ctx, dsp.Consumer, p.ConsumerPID, "completed", receipt.Size, digest, final, "")
+}
+
+// integrityError reports a stream that did not verify, as opposed to one
+// that could not be had (a refused token — the provider restarted and
+// forgot the transfer —, an unknown or ended transfer, a connection that
+// kept failing).
+func integrityError(err error) bool {
+	for _, e := range []error{transfer.ErrMalformed, transfer.ErrMismatch, transfer.ErrChunkAuth,
+		transfer.ErrHeaderSignature, transfer.ErrTrailerSignature, transfer.ErrDigest} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // fail ends a consumer transfer that cannot go on: nothing received is
 // kept, the provider is told why, the ledger records the failure.
 func (d *dataPlane) fail(ctx context.Context, p *dsp.Process, code string, cause error) {
 	d.log.WarnContext(ctx, "transfer failed", slog.String("pid", p.ConsumerPID), slog.String("code", code), slog.Any("error", cause))
+	// A node killed between the request and its record left none: the
+	// failure is recorded all the same, so the transfer is listed.
+	dataset := ""
+	if neg, err := d.n.dspStore.ByAgreement(ctx, dsp.Consumer, p.AgreementID); err == nil {
+		dataset = neg.Target
+	}
+	if err := d.recordConsumerTransfer(ctx, p.ConsumerPID, p.AgreementID, dataset, p.Counterparty); err != nil {
+		d.log.ErrorContext(ctx, "recording a failed transfer", slog.String("pid", p.ConsumerPID), slog.Any("error", err))
+	}
 	d.setTransferState(ctx, dsp.Consumer, p.ConsumerPID, "failed", 0, "", "", code)
 	d.audit(ctx, d.n.cfg.DID, audit.OpTransfer, p.ConsumerPID, audit.ResultFailure, code,
 		map[string]any{"provider": p.Counterparty, "agreement": p.AgreementID, "error": cause.Error()}, 0)
@@ -277,31 +344,50 @@ func receivedName(pid string) string {
 	return string(b)
 }
 
-// endOrphans ends the consumer transfers a previous run left in flight:
-// their ephemeral keys were in its memory, so they cannot be decrypted.
-// Their partial files are removed.
+// endOrphans finishes the consumer transfers a previous run left in
+// flight. No pull runs yet, so every partial file in received/ (and every
+// temporary receipt) is an orphan and is removed. A transfer whose data
+// was renamed to its final name verified whole before the crash: it is
+// recorded and completed (keep). The others cannot go on — their
+// ephemeral keys were in the previous run's memory — and are ended.
 func (d *dataPlane) endOrphans(ctx context.Context) {
-	rows, err := d.db.QueryContext(ctx, `SELECT pid FROM node_transfers WHERE role = 'consumer' AND state IN ('requested', 'pulling', 'suspended')`)
+	dir := filepath.Join(d.n.cfg.DataDir, "received")
+	for _, pat := range []string{"*.part", ".*.tmp*"} {
+		names, _ := filepath.Glob(filepath.Join(dir, pat))
+		for _, f := range names {
+			os.Remove(f)
+		}
+	}
+	rows, err := d.db.QueryContext(ctx, `SELECT pid, state FROM node_transfers WHERE role = 'consumer' AND state IN ('requested', 'pulling', 'suspended', 'received')`)
 	if err != nil {
 		d.log.ErrorContext(ctx, "reading unfinished transfers", slog.Any("error", err))
 		return
 	}
-	var pids []string
+	type orphan struct{ pid, state string }
+	var orphans []orphan
 	for rows.Next() {
-		var pid string
-		if rows.Scan(&pid) == nil {
-			pids = append(pids, pid)
+		var o orphan
+		if rows.Scan(&o.pid, &o.state) == nil {
+			orphans = append(orphans, o)
 		}
 	}
 	rows.Close()
-	for _, pid := range pids {
-		p, err := d.n.dsp.Process(ctx, dsp.KindTransfer, dsp.Consumer, pid)
+	for _, o := range orphans {
+		p, err := d.n.dsp.Process(ctx, dsp.KindTransfer, dsp.Consumer, o.pid)
 		if err != nil {
 			continue
 		}
-		os.Remove(filepath.Join(d.n.cfg.DataDir, "received", receivedName(pid)+".part"))
+		final := filepath.Join(dir, receivedName(o.pid))
+		if rc, err := readReceipt(final); err == nil && p.State != dsp.Terminated {
+			d.keep(ctx, p, rc, final, o.state != "received")
+			continue
+		}
+		// Not verified whole, or the transfer was ended meanwhile: nothing
+		// of it is kept.
+		os.Remove(final)
+		os.Remove(final + ".receipt.json")
 		if p.State.Terminal() {
-			d.setTransferState(ctx, dsp.Consumer, pid, "failed", 0, "", "", "consumer_restarted")
+			d.setTransferState(ctx, dsp.Consumer, o.pid, "failed", 0, "", "", "consumer_restarted")
 			continue
 		}
 		d.fail(ctx, p, "consumer_restarted", errors.New("the consumer restarted; its ephemeral key is gone"))
@@ -320,4 +406,20 @@ func fileSHA256(path string) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// readReceipt reads the receipt beside a received file, when both exist.
+func readReceipt(final string) (*transfer.Receipt, error) {
+	if _, err := os.Stat(final); err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(final + ".receipt.json")
+	if err != nil {
+		return nil, err
+	}
+	var rc transfer.Receipt
+	if err := json.Unmarshal(b, &rc); err != nil {
+		return nil, err
+	}
+	return &rc, nil
 }
