@@ -538,7 +538,7 @@ func (r *killRig) pollTransfer(pid string) xferRow {
 	for {
 		var v struct{ Transfer xferRow }
 		r.consumer.must("GET", "/api/v1/transfers/"+url.PathEscape(pid), "", 200, &v)
-		if v.Transfer.State == "completed" || v.Transfer.State == "failed" {
+		if v.Transfer.State == "completed" || v.Transfer.State == "failed" || v.Transfer.State == "terminated" {
 			return v.Transfer
 		}
 		if time.Now().After(deadline) {
@@ -637,15 +637,15 @@ func (r *killRig) settleTransfers(round string) []xferRow {
 				r.fail("%s: GET transfer %s: %d %v %s", round, c.pid, code, err, b)
 			}
 			t := v.Transfer
-			if t.State != "completed" && t.State != "failed" {
+			if t.State != "completed" && t.State != "failed" && t.State != "terminated" {
 				settled, why = false, fmt.Sprintf("the consumer's record of %s (%s) is %s", c.pid, c.state, t.State)
 				break
 			}
 			if (t.State == "completed") != (c.state == "COMPLETED") {
 				r.fail("%s: consumer transfer %s is %s in the protocol but %s in its record", round, c.pid, c.state, t.State)
 			}
-			if t.State == "failed" && t.Code == "" {
-				r.fail("%s: consumer transfer %s failed without a code", round, c.pid)
+			if (t.State == "failed" || t.State == "terminated") && t.Code == "" {
+				r.fail("%s: consumer transfer %s %s without a code", round, c.pid, t.State)
 			}
 			out = append(out, t)
 		}

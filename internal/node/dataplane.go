@@ -475,6 +475,15 @@ func (d *dataPlane) Record(ctx context.Context, e dsp.Event) error {
 			}
 		}
 		d.mu.Unlock()
+		if e.To == dsp.Terminated {
+			// A transfer the provider refused or ended before the data
+			// arrived: its record says so, with the provider's code.
+			if _, err := d.db.ExecContext(ctx, `UPDATE node_transfers SET state = 'terminated', code = $2, updated_at = $3
+				WHERE role = 'consumer' AND pid = $1 AND state IN ('requested', 'pulling', 'suspended')`,
+				e.ConsumerPID, e.Code, time.Now().UnixMilli()); err != nil {
+				d.log.ErrorContext(ctx, "recording a terminated transfer", slog.String("pid", e.ConsumerPID), slog.Any("error", err))
+			}
+		}
 	}
 	return nil
 }

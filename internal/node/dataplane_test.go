@@ -124,7 +124,7 @@ func (f *dataPlaneFixture) transfer(t *testing.T, agreement string) transferRow 
 		}
 		var v struct{ Transfer transferRow }
 		json.Unmarshal([]byte(out), &v)
-		if v.Transfer.State == "completed" || v.Transfer.State == "failed" {
+		if v.Transfer.State == "completed" || v.Transfer.State == "failed" || v.Transfer.State == "terminated" {
 			return v.Transfer
 		}
 		p, _ := f.consumer.n.DSP().Process(context.Background(), dsp.KindTransfer, dsp.Consumer, started.PID)
