@@ -76,13 +76,19 @@ func specs() map[string]spec {
 		TypeTransferTerminationMessage:            {keys: coded, new: func() Message { return new(TransferTerminationMessage) }},
 		TypeTransferProcess:                       {keys: []string{"providerPid", "consumerPid", "state"}, new: func() Message { return new(TransferProcess) }},
 		TypeTransferError:                         {keys: coded, new: func() Message { return new(TransferError) }, present: pids},
+		TypeCatalogRequestMessage:                 {keys: []string{"filter"}, new: func() Message { return new(CatalogRequestMessage) }},
+		TypeDatasetRequestMessage:                 {keys: []string{"dataset"}, new: func() Message { return new(DatasetRequestMessage) }},
+		TypeCatalogError:                          {keys: []string{"code", "reason"}, new: func() Message { return new(CatalogError) }},
+		TypeCatalog:                               {keys: catalogKeys(), new: func() Message { return new(Catalog) }},
+		TypeDataset:                               {keys: datasetKeys(), new: func() Message { return new(Dataset) }},
 	}
 }
 
 var messageSpecs = specs()
 
 // Decode reads one message strictly and returns a pointer to its type
-// (*ContractRequestMessage, …). It refuses, with a *[MessageError]: more
+// (*ContractRequestMessage, …, *Catalog, *Dataset; catalog_decode.go adds
+// the catalog protocol's rules). It refuses, with a *[MessageError]: more
 // than MaxMessageBytes; anything but one JSON object; duplicate keys;
 // nesting deeper than 32; an @context that is not an array of strings
 // containing [ContextURL]; an unknown @type; a property the message does
@@ -92,8 +98,11 @@ var messageSpecs = specs()
 // schemas (a ContractRequestMessage has exactly one of callbackAddress
 // and providerPid); and offers, agreements and data addresses that break
 // the 2025-1 schemas (see checkPolicy).
-func Decode(data []byte) (Message, error) {
-	top, err := readObject(data)
+func Decode(data []byte) (Message, error) { return decode(data, MaxMessageBytes) }
+
+// decode is Decode with a size limit.
+func decode(data []byte, limit int) (Message, error) {
+	top, err := readObject(data, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +119,7 @@ func Decode(data []byte) (Message, error) {
 	}
 	sp, ok := messageSpecs[typ]
 	if !ok {
-		return nil, &MessageError{Code: CodeUnknownType, Path: "@type", Msg: fmt.Sprintf("%q is not a Dataspace Protocol 2025-1 negotiation or transfer message", clip(typ))}
+		return nil, &MessageError{Code: CodeUnknownType, Path: "@type", Msg: fmt.Sprintf("%q is not a Dataspace Protocol 2025-1 message", clip(typ))}
 	}
 	for _, k := range sortedKeys(top) {
 		if k == "@context" || k == "@type" || slices.Contains(sp.keys, k) || isExtension(k) {
@@ -137,7 +146,7 @@ func Decode(data []byte) (Message, error) {
 
 // DecodeVersionResponse reads the body of the version endpoint.
 func DecodeVersionResponse(data []byte) (*VersionResponse, error) {
-	top, err := readObject(data)
+	top, err := readObject(data, MaxMessageBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -169,11 +178,11 @@ func DecodeVersionResponse(data []byte) (*VersionResponse, error) {
 	return &v, nil
 }
 
-// readObject checks the size and the syntax of data and returns its
-// top-level members.
-func readObject(data []byte) (map[string]json.RawMessage, error) {
-	if len(data) > MaxMessageBytes {
-		return nil, &MessageError{Code: CodeTooLarge, Msg: fmt.Sprintf("the message is %d bytes; the limit is %d", len(data), MaxMessageBytes)}
+// readObject checks the size (at most limit bytes) and the syntax of data
+// and returns its top-level members.
+func readObject(data []byte, limit int) (map[string]json.RawMessage, error) {
+	if len(data) > limit {
+		return nil, &MessageError{Code: CodeTooLarge, Msg: fmt.Sprintf("the message is %d bytes; the limit is %d", len(data), limit)}
 	}
 	if err := scanJSON(data); err != nil {
 		return nil, err
@@ -557,61 +566,87 @@ func CheckPolicy(raw json.RawMessage, typ string) error { return checkPolicy("",
 // schema asks for a string, object or array, because ODRL writers
 // (internal/contract among them) use JSON literals for counts.
 func checkPolicy(path string, raw json.RawMessage, typ string) error {
+	_, err := checkPolicyShape(path, raw, typ, false)
+	return err
+}
+
+// checkCatalogOffer checks an offer of a dataset's or a distribution's
+// hasPolicy: the Offer shape of the 2025-1 dataset schema (an @id, @type
+// Offer when present, no target: the enclosing dataset is the target), with
+// the rules of checkPolicy. It returns the offer's @id.
+func checkCatalogOffer(path string, raw json.RawMessage) (string, error) {
+	p, err := checkPolicyShape(path, raw, "Offer", true)
+	if err != nil {
+		return "", err
+	}
+	id, _ := p["@id"].(string)
+	return id, nil
+}
+
+// checkPolicyShape is checkPolicy; inCatalog checks an offer as a catalog
+// carries it instead of one in a message.
+func checkPolicyShape(path string, raw json.RawMessage, typ string, inCatalog bool) (map[string]any, error) {
 	terms, err := odrlTerms()
 	if err != nil {
-		return fmt.Errorf("dsp: reading the pinned ODRL profile context: %w", err)
+		return nil, fmt.Errorf("dsp: reading the pinned ODRL profile context: %w", err)
 	}
 	if raw == nil || bytes.Equal(raw, []byte("null")) {
-		return badMsg(path, "missing; it is required")
+		return nil, badMsg(path, "missing; it is required")
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var p map[string]any
 	if err := dec.Decode(&p); err != nil || p == nil {
-		return badMsg(path, "must be an object (an ODRL %s)", typ)
+		return nil, badMsg(path, "must be an object (an ODRL %s)", typ)
 	}
 	at := func(k string) string { return joinPath(path, k) }
-	if p["@type"] != typ {
-		return badMsg(at("@type"), "must be %q", typ)
+	if t, ok := p["@type"]; (ok || !inCatalog) && t != typ {
+		return nil, badMsg(at("@type"), "must be %q", typ)
 	}
 	musts := []string{"@id", "target"}
-	if typ == "Agreement" {
+	switch {
+	case inCatalog:
+		musts = musts[:1]
+		if _, ok := p["target"]; ok {
+			return nil, badMsg(at("target"), "an offer in a catalog carries no target (Dataspace Protocol 2025-1: the enclosing dataset is the target)")
+		}
+	case typ == "Agreement":
 		musts = append(musts, "assigner", "assignee")
 	}
 	for _, k := range musts {
 		if s, ok := p[k].(string); !ok || s == "" {
-			return badMsg(at(k), "missing or not a non-empty string; it is required")
+			return nil, badMsg(at(k), "missing or not a non-empty string; it is required")
 		}
 	}
 	for _, k := range sortedKeys(p) {
 		switch k {
 		case "@id", "@type", "target", "assigner", "assignee":
 			if _, ok := p[k].(string); !ok {
-				return badMsg(at(k), "must be a string")
+				return nil, badMsg(at(k), "must be a string")
 			}
 		case "timestamp":
 			s, ok := p[k].(string)
 			if typ != "Agreement" || !ok || !xsdDateTime.MatchString(s) {
-				return badMsg(at(k), "an agreement's timestamp is an xsd:dateTime string")
+				return nil, badMsg(at(k), "an agreement's timestamp is an xsd:dateTime string")
 			}
 		case "profile":
 			if err := checkProfile(at(k), p[k]); err != nil {
-				return err
+				return nil, err
 			}
 		case "permission", "prohibition", "obligation":
 			if err := checkRules(at(k), p[k], terms); err != nil {
-				return err
+				return nil, err
 			}
 		default:
 			if err := checkTerm(at(k), k, terms); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
 	if p["permission"] == nil && p["prohibition"] == nil {
-		return badMsg(path, "an %s needs a permission or a prohibition", typ)
+		return nil, badMsg(path, "an %s needs a permission or a prohibition", typ)
 	}
-	return nil
+	return p, nil
 }
 
 func joinPath(base, key string) string {

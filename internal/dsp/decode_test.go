@@ -40,7 +40,7 @@ func TestDecodeRefuses(t *testing.T) {
 		{"type array", `{` + ctx + `,"@type":["ContractNegotiation"],` + pidsJSON + `,"state":"REQUESTED"}`, CodeBadMessage, "@type"},
 		{"unknown type", msg("ContractWish", pidsJSON), CodeUnknownType, "@type"},
 		{"prefixed type", msg("dspace:ContractNegotiation", pidsJSON+`,"state":"REQUESTED"`), CodeUnknownType, "@type"},
-		{"catalog type", msg("CatalogRequestMessage", ""), CodeUnknownType, "@type"},
+		{"not a message type", msg("DataService", `"@id":"urn:s","endpointURL":"https://p.example/dsp"`), CodeUnknownType, "@type"},
 		{"unknown property", msg("ContractNegotiation", pidsJSON+`,"state":"REQUESTED","status":"x"`), CodeBadMessage, "status"},
 		{"case-folded property", msg("ContractNegotiation", `"ProviderPid":"urn:uuid:p","consumerPid":"urn:uuid:c","state":"REQUESTED"`), CodeBadMessage, "ProviderPid"},
 		{"duplicate key", msg("ContractNegotiation", pidsJSON+`,"state":"REQUESTED","state":"FINALIZED"`), CodeBadMessage, "state"},
