@@ -232,10 +232,15 @@ func (o *object) close() []byte {
 	return append(o.b, '}')
 }
 
-// appendCompact appends v compacted; it fails on anything but one JSON value.
+// appendCompact appends v compacted; it fails on anything but one JSON
+// value. Values already compact (as stored offers and decoded values are)
+// are checked by scanStrict and copied.
 func appendCompact(b []byte, v json.RawMessage) ([]byte, error) {
 	if len(v) == 0 {
 		return b, errors.New("an empty JSON value")
+	}
+	if ok, compact := scanStrict(v, maxDepth); ok && compact {
+		return append(b, v...), nil
 	}
 	buf := bytes.NewBuffer(b)
 	if err := json.Compact(buf, v); err != nil {

@@ -54,79 +54,92 @@ func (m *Catalog) validate() error { return required("participantId", m.Particip
 // UnmarshalJSON reads a root catalog strictly (its @context is Decode's
 // to check).
 func (m *Catalog) UnmarshalJSON(b []byte) error {
-	c, err := readCatalog("", b, true)
+	ms, err := readMembers(b, MaxCatalogBytes)
 	if err != nil {
 		return err
 	}
-	*m = c
-	return nil
+	return m.readMembers(ms)
 }
 
 // UnmarshalJSON reads a root dataset strictly.
 func (m *Dataset) UnmarshalJSON(b []byte) error {
-	d, err := readDataset("", b, true)
+	ms, err := readMembers(b, MaxCatalogBytes)
 	if err != nil {
 		return err
 	}
-	*m = d
-	return nil
+	return m.readMembers(ms)
 }
 
-// members reads a JSON object: its members by name.
-func members(path string, raw []byte, what string) (map[string]json.RawMessage, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+func (m *Catalog) readMembers(ms []member) error {
+	c, err := readCatalog("", ms, true)
+	if err == nil {
+		*m = c
+	}
+	return err
+}
+
+func (m *Dataset) readMembers(ms []member) error {
+	d, err := readDataset("", ms, true)
+	if err == nil {
+		*m = d
+	}
+	return err
+}
+
+// members splits a JSON object (checked by scanJSON) into its members.
+func members(path string, raw []byte, what string) ([]member, error) {
+	ms, ok := objectMembers(raw)
+	if !ok {
 		return nil, badMsg(path, "must be an object (a %s)", what)
 	}
-	return m, nil
+	return ms, nil
 }
 
 // fields walks the members of an object of type typ: the @type, when
 // present or required, must be typ; each other member is handed to take,
 // which reports whether it knows it; extension IRIs go to Properties; any
 // other member is refused.
-func fields(path string, m map[string]json.RawMessage, typ string, typeRequired bool, props *Properties, take func(k string, v json.RawMessage) (bool, error)) error {
-	if t, ok := m["@type"]; ok || typeRequired {
-		var s string
-		if json.Unmarshal(t, &s) != nil || s != typ {
+func fields(path string, ms []member, typ string, typeRequired bool, props *Properties, take func(k string, v []byte) (bool, error)) error {
+	if t, ok := get(ms, "@type"); ok || typeRequired {
+		if s, _ := stringValue(t); s != typ {
 			return badMsg(joinPath(path, "@type"), "must be %q", typ)
 		}
 	}
-	for _, k := range sortedKeys(m) {
-		if k == "@type" {
+	for _, m := range ms {
+		if m.key == "@type" {
 			continue
 		}
-		ok, err := take(k, m[k])
+		ok, err := take(m.key, m.val)
 		if err != nil {
 			return err
 		}
 		if ok {
 			continue
 		}
-		if !isExtension(k) {
-			return badMsg(joinPath(path, k), "is not a property of %s", typ)
+		if !isExtension(m.key) {
+			return badMsg(joinPath(path, m.key), "is not a property of %s", typ)
 		}
 		if *props == nil {
 			*props = Properties{}
 		}
-		(*props)[k] = m[k]
+		(*props)[m.key] = m.val
 	}
 	return nil
 }
 
 // str reads a non-empty string member.
-func str(path string, raw json.RawMessage) (string, error) {
-	var s string
-	if len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, &s) != nil || s == "" {
+func str(path string, raw []byte) (string, error) {
+	s, ok := stringValue(raw)
+	if !ok || s == "" {
 		return "", badMsg(path, "must be a non-empty string")
 	}
 	return s, nil
 }
 
 // items reads an array of at least one item.
-func items(path string, raw json.RawMessage) ([]json.RawMessage, error) {
-	var a []json.RawMessage
-	if len(raw) == 0 || raw[0] != '[' || json.Unmarshal(raw, &a) != nil {
+func items(path string, raw []byte) ([][]byte, error) {
+	a, ok := arrayItems(raw)
+	if !ok {
 		return nil, badMsg(path, "must be an array")
 	}
 	if len(a) == 0 {
@@ -138,12 +151,16 @@ func items(path string, raw json.RawMessage) ([]json.RawMessage, error) {
 func at(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
 
 // offers reads a hasPolicy array of catalog offers with distinct @ids.
-func offers(path string, raw json.RawMessage) ([]json.RawMessage, error) {
+func offers(path string, raw []byte) ([]json.RawMessage, error) {
 	a, err := items(path, raw)
 	if err != nil {
 		return nil, err
 	}
-	ids := make(map[string]bool, len(a))
+	var ids map[string]bool
+	if len(a) > 1 {
+		ids = make(map[string]bool, len(a))
+	}
+	out := make([]json.RawMessage, len(a))
 	for i, o := range a {
 		id, err := checkCatalogOffer(at(path, i), o)
 		if err != nil {
@@ -152,18 +169,32 @@ func offers(path string, raw json.RawMessage) ([]json.RawMessage, error) {
 		if ids[id] {
 			return nil, badMsg(at(path, i)+".@id", "%q is the @id of another offer of this dataset", clip(id))
 		}
-		ids[id] = true
+		if ids != nil {
+			ids[id] = true
+		}
+		out[i] = o
 	}
-	return a, nil
+	return out, nil
 }
 
-func readCatalog(path string, raw []byte, root bool) (Catalog, error) {
-	var c Catalog
-	m, err := members(path, raw, TypeCatalog)
+// list reads an array of at least one item with read.
+func list[T any](path string, raw []byte, read func(path string, raw []byte) (T, error)) ([]T, error) {
+	a, err := items(path, raw)
 	if err != nil {
-		return c, err
+		return nil, err
 	}
-	err = fields(path, m, TypeCatalog, true, &c.Properties, func(k string, v json.RawMessage) (bool, error) {
+	out := make([]T, len(a))
+	for i := range a {
+		if out[i], err = read(at(path, i), a[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func readCatalog(path string, ms []member, root bool) (Catalog, error) {
+	var c Catalog
+	err := fields(path, ms, TypeCatalog, true, &c.Properties, func(k string, v []byte) (bool, error) {
 		p := joinPath(path, k)
 		var err error
 		switch k {
@@ -174,37 +205,25 @@ func readCatalog(path string, raw []byte, root bool) (Catalog, error) {
 		case "participantId":
 			c.ParticipantID, err = str(p, v)
 		case "dataset":
-			var a []json.RawMessage
-			if a, err = items(p, v); err == nil {
-				c.Datasets = make([]Dataset, len(a))
-				for i := range a {
-					if c.Datasets[i], err = readDataset(at(p, i), a[i], false); err != nil {
-						break
-					}
+			c.Datasets, err = list(p, v, func(p string, raw []byte) (Dataset, error) {
+				ms, err := members(p, raw, TypeDataset)
+				if err != nil {
+					return Dataset{}, err
 				}
-			}
+				return readDataset(p, ms, false)
+			})
 		case "catalog":
-			var a []json.RawMessage
-			if a, err = items(p, v); err == nil {
-				c.Catalogs = make([]Catalog, len(a))
-				for i := range a {
-					if c.Catalogs[i], err = readCatalog(at(p, i), a[i], false); err != nil {
-						break
-					}
+			c.Catalogs, err = list(p, v, func(p string, raw []byte) (Catalog, error) {
+				ms, err := members(p, raw, TypeCatalog)
+				if err != nil {
+					return Catalog{}, err
 				}
-			}
+				return readCatalog(p, ms, false)
+			})
 		case "service":
-			var a []json.RawMessage
-			if a, err = items(p, v); err == nil {
-				c.Services = make([]DataService, len(a))
-				for i := range a {
-					if c.Services[i], err = readDataService(at(p, i), a[i]); err != nil {
-						break
-					}
-				}
-			}
+			c.Services, err = list(p, v, readDataService)
 		case "distribution":
-			c.Distributions, err = readDistributions(p, v)
+			c.Distributions, err = list(p, v, readDistribution)
 		case "hasPolicy":
 			return false, badMsg(p, "a catalog carries no offers (they belong to its datasets)")
 		default:
@@ -218,13 +237,9 @@ func readCatalog(path string, raw []byte, root bool) (Catalog, error) {
 	return c, err
 }
 
-func readDataset(path string, raw []byte, root bool) (Dataset, error) {
+func readDataset(path string, ms []member, root bool) (Dataset, error) {
 	var d Dataset
-	m, err := members(path, raw, TypeDataset)
-	if err != nil {
-		return d, err
-	}
-	err = fields(path, m, TypeDataset, root, &d.Properties, func(k string, v json.RawMessage) (bool, error) {
+	err := fields(path, ms, TypeDataset, root, &d.Properties, func(k string, v []byte) (bool, error) {
 		p := joinPath(path, k)
 		var err error
 		switch k {
@@ -235,7 +250,7 @@ func readDataset(path string, raw []byte, root bool) (Dataset, error) {
 		case "hasPolicy":
 			d.HasPolicy, err = offers(p, v)
 		case "distribution":
-			d.Distributions, err = readDistributions(p, v)
+			d.Distributions, err = list(p, v, readDistribution)
 		default:
 			return false, nil
 		}
@@ -253,27 +268,13 @@ func readDataset(path string, raw []byte, root bool) (Dataset, error) {
 	return d, err
 }
 
-func readDistributions(path string, raw json.RawMessage) ([]Distribution, error) {
-	a, err := items(path, raw)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Distribution, len(a))
-	for i := range a {
-		if out[i], err = readDistribution(at(path, i), a[i]); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
 func readDistribution(path string, raw []byte) (Distribution, error) {
 	var d Distribution
-	m, err := members(path, raw, TypeDistribution)
+	ms, err := members(path, raw, TypeDistribution)
 	if err != nil {
 		return d, err
 	}
-	err = fields(path, m, TypeDistribution, false, &d.Properties, func(k string, v json.RawMessage) (bool, error) {
+	err = fields(path, ms, TypeDistribution, false, &d.Properties, func(k string, v []byte) (bool, error) {
 		p := joinPath(path, k)
 		var err error
 		switch k {
@@ -304,11 +305,11 @@ func readDistribution(path string, raw []byte) (Distribution, error) {
 
 func readDataService(path string, raw []byte) (DataService, error) {
 	var s DataService
-	m, err := members(path, raw, TypeDataService)
+	ms, err := members(path, raw, TypeDataService)
 	if err != nil {
 		return s, err
 	}
-	err = fields(path, m, TypeDataService, true, &s.Properties, func(k string, v json.RawMessage) (bool, error) {
+	err = fields(path, ms, TypeDataService, true, &s.Properties, func(k string, v []byte) (bool, error) {
 		p := joinPath(path, k)
 		var err error
 		switch k {

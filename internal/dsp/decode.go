@@ -3,7 +3,6 @@ package dsp
 import (
 	"github.com/xborder/xborder/internal/jsonstrict"
 
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -102,10 +101,11 @@ func Decode(data []byte) (Message, error) { return decode(data, MaxMessageBytes)
 
 // decode is Decode with a size limit.
 func decode(data []byte, limit int) (Message, error) {
-	top, err := readObject(data, limit)
+	ms, err := readMembers(data, limit)
 	if err != nil {
 		return nil, err
 	}
+	top := membersMap(ms)
 	if err := checkContext(top["@context"]); err != nil {
 		return nil, err
 	}
@@ -133,7 +133,11 @@ func decode(data []byte, limit int) (Message, error) {
 		}
 	}
 	m := sp.new()
-	if err := json.Unmarshal(data, m); err != nil {
+	if r, ok := m.(interface{ readMembers([]member) error }); ok {
+		if err := r.readMembers(ms); err != nil {
+			return nil, err
+		}
+	} else if err := json.Unmarshal(data, m); err != nil {
 		return nil, jsonErr(err)
 	}
 	if v, ok := m.(interface{ validate() error }); ok {
@@ -181,17 +185,35 @@ func DecodeVersionResponse(data []byte) (*VersionResponse, error) {
 // readObject checks the size (at most limit bytes) and the syntax of data
 // and returns its top-level members.
 func readObject(data []byte, limit int) (map[string]json.RawMessage, error) {
+	ms, err := readMembers(data, limit)
+	if err != nil {
+		return nil, err
+	}
+	return membersMap(ms), nil
+}
+
+// readMembers checks the size and the syntax of data and returns its
+// top-level members in document order (sharing memory with data).
+func readMembers(data []byte, limit int) ([]member, error) {
 	if len(data) > limit {
 		return nil, &MessageError{Code: CodeTooLarge, Msg: fmt.Sprintf("the message is %d bytes; the limit is %d", len(data), limit)}
 	}
 	if err := scanJSON(data); err != nil {
 		return nil, err
 	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(data, &top); err != nil || top == nil {
+	ms, ok := objectMembers(data)
+	if !ok {
 		return nil, badMsg("", "a message is a JSON object")
 	}
-	return top, nil
+	return ms, nil
+}
+
+func membersMap(ms []member) map[string]json.RawMessage {
+	top := make(map[string]json.RawMessage, len(ms))
+	for _, m := range ms {
+		top[m.key] = m.val
+	}
+	return top
 }
 
 func checkContext(raw json.RawMessage) error {
@@ -256,6 +278,18 @@ func sortedKeys[V any](m map[string]V) []string {
 // maxDepth deep and without duplicate keys (JSON-LD processors and plain
 // JSON readers would disagree on which duplicate counts).
 func scanJSON(data []byte) error {
+	if ok, _ := scanStrict(data, maxDepth); ok {
+		return nil
+	}
+	if err := scanJSONSlow(data); err != nil {
+		return err
+	}
+	return badMsg("", "not JSON") // scanStrict and the slow path disagree: refuse
+}
+
+// scanJSONSlow is scanJSON with encoding/json and jsonstrict, which say
+// what is wrong.
+func scanJSONSlow(data []byte) error {
 	if !json.Valid(data) {
 		var v any
 		err := json.Unmarshal(data, &v)
@@ -550,8 +584,16 @@ func ReadPolicyHead(raw json.RawMessage) (PolicyHead, error) {
 }
 
 // CheckPolicy checks an offer (typ "Offer") or an agreement ("Agreement")
-// as it travels in a message; see checkPolicy.
-func CheckPolicy(raw json.RawMessage, typ string) error { return checkPolicy("", raw, typ) }
+// as it travels in a message; see checkPolicy. raw need not have been
+// checked: duplicate keys and deep nesting are refused too.
+func CheckPolicy(raw json.RawMessage, typ string) error {
+	if raw != nil {
+		if err := scanJSON(raw); err != nil {
+			return err
+		}
+	}
+	return checkPolicy("", raw, typ)
+}
 
 // checkPolicy checks the shape the 2025-1 schemas give an offer in a
 // message (MessageOffer, with the @id and target every negotiation
@@ -564,7 +606,9 @@ func CheckPolicy(raw json.RawMessage, typ string) error { return checkPolicy("",
 // or IRIs. It does not decide what the policy means: that is the policy
 // engine's job. A number or boolean rightOperand is accepted although the
 // schema asks for a string, object or array, because ODRL writers
-// (internal/contract among them) use JSON literals for counts.
+// (internal/contract among them) use JSON literals for counts. raw has
+// been checked by scanJSON (it is part of a decoded message); members are
+// checked in the order of their keys.
 func checkPolicy(path string, raw json.RawMessage, typ string) error {
 	_, err := checkPolicyShape(path, raw, typ, false)
 	return err
@@ -575,78 +619,98 @@ func checkPolicy(path string, raw json.RawMessage, typ string) error {
 // Offer when present, no target: the enclosing dataset is the target), with
 // the rules of checkPolicy. It returns the offer's @id.
 func checkCatalogOffer(path string, raw json.RawMessage) (string, error) {
-	p, err := checkPolicyShape(path, raw, "Offer", true)
-	if err != nil {
-		return "", err
+	return checkPolicyShape(path, raw, "Offer", true)
+}
+
+// sortedMembers returns the members of a checked object sorted by key.
+func sortedMembers(b []byte) ([]member, bool) {
+	ms, ok := objectMembers(b)
+	slices.SortFunc(ms, func(a, b member) int { return strings.Compare(a.key, b.key) })
+	return ms, ok
+}
+
+// get returns the value of the member named k.
+func get(ms []member, k string) ([]byte, bool) {
+	for _, m := range ms {
+		if m.key == k {
+			return m.val, true
+		}
 	}
-	id, _ := p["@id"].(string)
-	return id, nil
+	return nil, false
 }
 
 // checkPolicyShape is checkPolicy; inCatalog checks an offer as a catalog
-// carries it instead of one in a message.
-func checkPolicyShape(path string, raw json.RawMessage, typ string, inCatalog bool) (map[string]any, error) {
+// carries it instead of one in a message. It returns the policy's @id.
+func checkPolicyShape(path string, raw json.RawMessage, typ string, inCatalog bool) (string, error) {
 	terms, err := odrlTerms()
 	if err != nil {
-		return nil, fmt.Errorf("dsp: reading the pinned ODRL profile context: %w", err)
+		return "", fmt.Errorf("dsp: reading the pinned ODRL profile context: %w", err)
 	}
-	if raw == nil || bytes.Equal(raw, []byte("null")) {
-		return nil, badMsg(path, "missing; it is required")
+	if raw == nil || isNull(raw) {
+		return "", badMsg(path, "missing; it is required")
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var p map[string]any
-	if err := dec.Decode(&p); err != nil || p == nil {
-		return nil, badMsg(path, "must be an object (an ODRL %s)", typ)
+	p, ok := sortedMembers(raw)
+	if !ok {
+		return "", badMsg(path, "must be an object (an ODRL %s)", typ)
 	}
 	at := func(k string) string { return joinPath(path, k) }
-	if t, ok := p["@type"]; (ok || !inCatalog) && t != typ {
-		return nil, badMsg(at("@type"), "must be %q", typ)
+	if t, ok := get(p, "@type"); ok || !inCatalog {
+		if s, _ := stringValue(t); s != typ {
+			return "", badMsg(at("@type"), "must be %q", typ)
+		}
 	}
 	musts := []string{"@id", "target"}
 	switch {
 	case inCatalog:
 		musts = musts[:1]
-		if _, ok := p["target"]; ok {
-			return nil, badMsg(at("target"), "an offer in a catalog carries no target (Dataspace Protocol 2025-1: the enclosing dataset is the target)")
+		if _, ok := get(p, "target"); ok {
+			return "", badMsg(at("target"), "an offer in a catalog carries no target (Dataspace Protocol 2025-1: the enclosing dataset is the target)")
 		}
 	case typ == "Agreement":
 		musts = append(musts, "assigner", "assignee")
 	}
 	for _, k := range musts {
-		if s, ok := p[k].(string); !ok || s == "" {
-			return nil, badMsg(at(k), "missing or not a non-empty string; it is required")
+		if v, _ := get(p, k); len(v) == 0 || v[0] != '"' || len(v) == 2 {
+			return "", badMsg(at(k), "missing or not a non-empty string; it is required")
 		}
 	}
-	for _, k := range sortedKeys(p) {
+	var id string
+	for _, m := range p {
+		k := m.key
 		switch k {
 		case "@id", "@type", "target", "assigner", "assignee":
-			if _, ok := p[k].(string); !ok {
-				return nil, badMsg(at(k), "must be a string")
+			s, ok := stringValue(m.val)
+			if !ok {
+				return "", badMsg(at(k), "must be a string")
+			}
+			if k == "@id" {
+				id = s
 			}
 		case "timestamp":
-			s, ok := p[k].(string)
+			s, ok := stringValue(m.val)
 			if typ != "Agreement" || !ok || !xsdDateTime.MatchString(s) {
-				return nil, badMsg(at(k), "an agreement's timestamp is an xsd:dateTime string")
+				return "", badMsg(at(k), "an agreement's timestamp is an xsd:dateTime string")
 			}
 		case "profile":
-			if err := checkProfile(at(k), p[k]); err != nil {
-				return nil, err
+			if err := checkProfile(at(k), m.val); err != nil {
+				return "", err
 			}
 		case "permission", "prohibition", "obligation":
-			if err := checkRules(at(k), p[k], terms); err != nil {
-				return nil, err
+			if err := checkRules(at(k), m.val, terms); err != nil {
+				return "", err
 			}
 		default:
 			if err := checkTerm(at(k), k, terms); err != nil {
-				return nil, err
+				return "", err
 			}
 		}
 	}
-	if p["permission"] == nil && p["prohibition"] == nil {
-		return nil, badMsg(path, "an %s needs a permission or a prohibition", typ)
+	_, perm := get(p, "permission")
+	_, proh := get(p, "prohibition")
+	if !perm && !proh {
+		return "", badMsg(path, "an %s needs a permission or a prohibition", typ)
 	}
-	return p, nil
+	return id, nil
 }
 
 func joinPath(base, key string) string {
@@ -666,13 +730,13 @@ func checkTerm(path, k string, terms map[string]bool) error {
 	return badMsg(path, "%q is not defined by the Dataspace Protocol context and would be dropped by JSON-LD processors; write it as a compact IRI such as odrl:%s", clip(k), clip(k))
 }
 
-func checkProfile(path string, v any) error {
-	switch x := v.(type) {
-	case string:
+func checkProfile(path string, v []byte) error {
+	if _, ok := stringValue(v); ok {
 		return nil
-	case []any:
-		for _, e := range x {
-			if _, ok := e.(string); !ok {
+	}
+	if items, ok := arrayItems(v); ok {
+		for _, e := range items {
+			if _, ok := stringValue(e); !ok {
 				return badMsg(path, "must be a string or an array of strings")
 			}
 		}
@@ -681,36 +745,36 @@ func checkProfile(path string, v any) error {
 	return badMsg(path, "must be a string or an array of strings")
 }
 
-func checkRules(path string, v any, terms map[string]bool) error {
-	rs, ok := v.([]any)
+func checkRules(path string, v []byte, terms map[string]bool) error {
+	rs, ok := arrayItems(v)
 	if !ok || len(rs) == 0 {
 		return badMsg(path, "must be an array of at least one rule")
 	}
 	for i, r := range rs {
 		rp := path + "[" + strconv.Itoa(i) + "]"
-		m, ok := r.(map[string]any)
+		m, ok := sortedMembers(r)
 		if !ok {
 			return badMsg(rp, "a rule is an object")
 		}
-		if s, ok := m["action"].(string); !ok || s == "" {
+		if a, _ := get(m, "action"); len(a) == 0 || a[0] != '"' || len(a) == 2 {
 			return badMsg(rp+".action", "missing or not a string; a rule needs an action")
 		}
-		for _, k := range sortedKeys(m) {
-			kp := rp + "." + k
-			switch k {
+		for _, x := range m {
+			kp := rp + "." + x.key
+			switch x.key {
 			case "action", "@id", "@type", "assigner", "assignee":
 			case "target":
 				return badMsg(kp, "a rule inside a negotiated policy carries no target (Dataspace Protocol 2025-1: the policy's target is the dataset)")
 			case "constraint":
-				if err := checkConstraints(kp, m[k], terms); err != nil {
+				if err := checkConstraints(kp, x.val, terms); err != nil {
 					return err
 				}
 			case "duty", "obligation":
-				if err := checkRules(kp, m[k], terms); err != nil {
+				if err := checkRules(kp, x.val, terms); err != nil {
 					return err
 				}
 			default:
-				if err := checkTerm(kp, k, terms); err != nil {
+				if err := checkTerm(kp, x.key, terms); err != nil {
 					return err
 				}
 			}
@@ -719,20 +783,20 @@ func checkRules(path string, v any, terms map[string]bool) error {
 	return nil
 }
 
-func checkConstraints(path string, v any, terms map[string]bool) error {
-	cs, ok := v.([]any)
+func checkConstraints(path string, v []byte, terms map[string]bool) error {
+	cs, ok := arrayItems(v)
 	if !ok {
 		return badMsg(path, "must be an array of constraints")
 	}
 	for i, c := range cs {
 		cp := path + "[" + strconv.Itoa(i) + "]"
-		m, ok := c.(map[string]any)
+		m, ok := sortedMembers(c)
 		if !ok {
 			return badMsg(cp, "a constraint is an object")
 		}
 		var logical []string
 		for _, op := range []string{"and", "andSequence", "or", "xone"} {
-			if _, ok := m[op]; ok {
+			if _, ok := get(m, op); ok {
 				logical = append(logical, op)
 			}
 		}
@@ -740,29 +804,36 @@ func checkConstraints(path string, v any, terms map[string]bool) error {
 		case len(logical) > 1:
 			return badMsg(cp, "a logical constraint has exactly one of and, andSequence, or, xone")
 		case len(logical) == 1:
-			if err := checkConstraints(cp+"."+logical[0], m[logical[0]], terms); err != nil {
+			sub, _ := get(m, logical[0])
+			if err := checkConstraints(cp+"."+logical[0], sub, terms); err != nil {
 				return err
 			}
 		default:
-			if s, ok := m["leftOperand"].(string); !ok || s == "" {
+			if l, _ := get(m, "leftOperand"); len(l) == 0 || l[0] != '"' || len(l) == 2 {
 				return badMsg(cp+".leftOperand", "missing or not a string")
 			}
-			if s, ok := m["operator"].(string); !ok || !slices.Contains(operators, s) {
+			if o, _ := get(m, "operator"); !slices.Contains(operators, unquoted(o)) {
 				return badMsg(cp+".operator", "missing or not one of %s", strings.Join(operators, ", "))
 			}
-			if r, ok := m["rightOperand"]; !ok || r == nil {
+			if r, ok := get(m, "rightOperand"); !ok || isNull(r) {
 				return badMsg(cp+".rightOperand", "missing")
 			}
 		}
-		for _, k := range sortedKeys(m) {
-			switch k {
+		for _, x := range m {
+			switch x.key {
 			case "and", "andSequence", "or", "xone", "leftOperand", "operator", "rightOperand", "@id", "@type":
 			default:
-				if err := checkTerm(cp+"."+k, k, terms); err != nil {
+				if err := checkTerm(cp+"."+x.key, x.key, terms); err != nil {
 					return err
 				}
 			}
 		}
 	}
 	return nil
+}
+
+// unquoted is the string a checked JSON value holds ("" if it is not one).
+func unquoted(v []byte) string {
+	s, _ := stringValue(v)
+	return s
 }
