@@ -1,6 +1,7 @@
 package dsp
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"strings"
@@ -212,4 +213,19 @@ func (m *merger) take(all, p *Catalog) {
 // catalogURL is <base>/catalog/datasets/{id} of a provider.
 func catalogURL(base, id string) string {
 	return strings.TrimRight(base, "/") + "/catalog/datasets/" + url.PathEscape(id)
+}
+
+// FetchCatalog reads, with the node's client (its tokens for participant,
+// the provider's identifier), the whole catalog of the connector at u:
+// its root URL (the version endpoint names <base>) or its <base>.
+func (n *Node) FetchCatalog(ctx context.Context, u, participant string, lim CatalogLimits) (*Catalog, error) {
+	addr, err := checkPeerURL(u)
+	if err != nil {
+		return nil, err
+	}
+	base, err := n.client.ResolveBase(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	return n.client.Catalog(ctx, base, participant, lim)
 }

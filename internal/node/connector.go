@@ -184,6 +184,7 @@ func (n *Node) openDSP(ctx context.Context, signer suite.Signer, publicURL strin
 		Auth:          sitokenAuth{&sitoken.Verifier{Audience: n.cfg.DID, Resolve: n.resolver.ResolveKey, Keys: suite.NewVerifierCache(4096)}},
 		Policy:        gatePolicy{n: n, gate: &gate.Gate{ParkFilings: n.cfg.ParkFilings}},
 		Events:        auditSink{n},
+		Catalog:       newCatalogSource(n.stores.catalog, n.log.With(slog.String("component", "dsp-catalog"))),
 		Client:        &dsp.Client{HTTP: httpClient, Tokens: tokenSource{signer: signer, did: n.cfg.DID, kid: kid}},
 		Logger:        n.log.With(slog.String("component", "dsp")),
 	})

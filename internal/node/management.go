@@ -91,6 +91,7 @@ func (n *Node) routes() []route {
 		{"GET", "/api/v1/negotiations", []Role{RoleCompliance, RoleOperations, RoleAdmin}, "Unfinished negotiations (?parked=true: the approval queue).", audit.KindAgreement, n.listNegotiations},
 		{"GET", "/api/v1/negotiations/{pid...}", []Role{RoleCompliance, RoleOperations, RoleAdmin, RoleAuditor}, "One negotiation (?role=provider|consumer) with its event history and the counterparty's reasons.", audit.KindAgreement, n.getNegotiation},
 		{"POST", "/api/v1/negotiations/{pid...}", []Role{RoleCompliance}, "Decide a parked negotiation: {\"verdict\":\"accept\"} or {\"verdict\":\"reject\",\"code\",\"en\",\"zh\"}.", audit.KindAgreement, n.decideNegotiation},
+		{"POST", "/api/v1/remote/catalog", []Role{RoleAdmin, RoleCompliance, RoleOperations}, "Another node's catalog over the Dataspace Protocol: {\"url\": its root or DSP base URL, \"participant\": its DID}; the DSP Catalog, every page.", audit.KindDataset, n.postRemoteCatalog},
 	}
 }
 
