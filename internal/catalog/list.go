@@ -2,8 +2,13 @@ package catalog
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"runtime"
 	"slices"
+	"sort"
+	"sync"
 )
 
 // MaxListLimit bounds a page of List.
@@ -29,8 +34,8 @@ type Listed struct {
 // or the last ones before req.Before (still ascending), and whether more
 // lie beyond the page in the direction asked. Pages are cut by identifier,
 // so a page continues where the last one ended whatever was registered or
-// withdrawn meanwhile. Only identifiers and revisions are read, never the
-// entries themselves.
+// withdrawn meanwhile. It reads the search index (as fresh as Search:
+// this process's writes, others' after SyncEvery), never the entries.
 func (c *Catalog) List(ctx context.Context, r Requester, req ListRequest) ([]Listed, bool, error) {
 	limit := req.Limit
 	switch {
@@ -45,41 +50,60 @@ func (c *Catalog) List(ctx context.Context, r Requester, req ListRequest) ([]Lis
 		return nil, false, err
 	}
 	backward := req.Before != ""
-	query := `SELECT id, revision FROM catalog_datasets WHERE status = $1 AND id > $2 ORDER BY id LIMIT $3`
-	from := req.After
-	if backward {
-		query = `SELECT id, revision FROM catalog_datasets WHERE status = $1 AND id < $2 ORDER BY id DESC LIMIT $3`
-		from = req.Before
-	}
 	c.idx.mu.RLock()
 	access := make(accessCache, len(c.idx.policies))
 	c.idx.mu.RUnlock()
-	batch := max(limit+1, 256)
+	type candidate struct {
+		Listed
+		t target
+	}
 	var out []Listed
+	from := req.After
+	if backward {
+		from = req.Before
+	}
 	for len(out) <= limit {
-		rows, err := c.readListing(ctx, query, from, batch)
-		if err != nil {
-			return nil, false, err
+		// A chunk of candidates under the lock; the access checks without
+		// it (a checker may be slow). The next chunk starts after the last
+		// identifier read, whatever changed in between.
+		var chunk []candidate
+		exhausted := false
+		c.idx.mu.RLock()
+		ids := c.idx.ids
+		pos := sort.SearchStrings(ids, from) // the first >= from
+		if backward {
+			pos-- // the last < from
+		} else if pos < len(ids) && ids[pos] == from {
+			pos++ // the first > from
 		}
-		for _, x := range rows {
-			c.idx.mu.RLock()
-			di, ok := c.idx.byID[x.ID]
-			var t target
-			if ok {
-				t = c.idx.targetOf(di)
+		for range 256 {
+			if pos < 0 || pos >= len(ids) {
+				exhausted = true
+				break
 			}
-			c.idx.mu.RUnlock()
-			if ok && c.visible(ctx, r, t, access) {
-				out = append(out, x)
+			di := c.idx.byID[ids[pos]]
+			if d := c.idx.docs[di]; !d.withdrawn {
+				chunk = append(chunk, candidate{Listed{d.id, d.revision}, c.idx.targetOf(di)})
 			}
+			from = ids[pos]
+			if backward {
+				pos--
+			} else {
+				pos++
+			}
+		}
+		c.idx.mu.RUnlock()
+		for _, x := range chunk {
 			if len(out) > limit {
 				break
 			}
+			if c.visible(ctx, r, x.t, access) {
+				out = append(out, x.Listed)
+			}
 		}
-		if len(rows) < batch {
+		if exhausted {
 			break
 		}
-		from = rows[len(rows)-1].ID
 	}
 	more := len(out) > limit
 	out = out[:min(len(out), limit)]
@@ -89,22 +113,76 @@ func (c *Catalog) List(ctx context.Context, r Requester, req ListRequest) ([]Lis
 	return out, more, nil
 }
 
-func (c *Catalog) readListing(ctx context.Context, query, from string, n int) ([]Listed, error) {
-	rows, err := c.db.QueryContext(ctx, query, statusActive, from, n)
+// Entries reads the entries of a page of List for the same requester, in
+// one query, decoding them on every core. An entry withdrawn, hidden or of
+// another revision since it was listed is left out of the map (identifier
+// → entry).
+func (c *Catalog) Entries(ctx context.Context, r Requester, ls []Listed) (map[string]*Entry, error) {
+	if len(ls) == 0 {
+		return map[string]*Entry{}, nil
+	}
+	want := make(map[string]int64, len(ls))
+	lo, hi := ls[0].ID, ls[0].ID
+	for _, x := range ls {
+		want[x.ID] = x.Revision
+		lo, hi = min(lo, x.ID), max(hi, x.ID)
+	}
+	rows, err := c.db.QueryContext(ctx, `SELECT `+rowColumns+` FROM catalog_datasets WHERE id >= $1 AND id <= $2 AND status = $3 ORDER BY id`, lo, hi, statusActive)
 	if err != nil {
-		return nil, fmt.Errorf("listing the catalog: %w", err)
+		return nil, fmt.Errorf("reading the catalog: %w", err)
 	}
-	defer rows.Close()
-	var out []Listed
+	var batch []row
 	for rows.Next() {
-		var x Listed
-		if err := rows.Scan(&x.ID, &x.Revision); err != nil {
-			return nil, fmt.Errorf("listing the catalog: %w", err)
+		x, err := scanRow(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("reading the catalog: %w", err)
 		}
-		out = append(out, x)
+		if rev, ok := want[x.id]; ok && rev == x.revision {
+			batch = append(batch, x)
+		}
 	}
+	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("listing the catalog: %w", err)
+		return nil, fmt.Errorf("reading the catalog: %w", err)
+	}
+	entries := make([]*Entry, len(batch))
+	errs := make([]error, len(batch))
+	var wg sync.WaitGroup
+	workers := min(len(batch), max(1, runtime.GOMAXPROCS(0)))
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(batch); i += workers {
+				var e Entry
+				if err := json.Unmarshal([]byte(batch[i].entry), &e); err != nil {
+					errs[i] = fmt.Errorf("reading %s: the stored entry is corrupt: %w", batch[i].id, err)
+					continue
+				}
+				entries[i] = &e
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	c.idx.mu.RLock()
+	access := make(accessCache, len(c.idx.policies))
+	c.idx.mu.RUnlock()
+	out := make(map[string]*Entry, len(batch))
+	for i, x := range batch {
+		c.idx.mu.RLock()
+		di, ok := c.idx.byID[x.id]
+		var t target
+		if ok {
+			t = c.idx.targetOf(di)
+		}
+		c.idx.mu.RUnlock()
+		if ok && c.visible(ctx, r, t, access) {
+			out[x.id] = entries[i]
+		}
 	}
 	return out, nil
 }

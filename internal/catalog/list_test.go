@@ -108,3 +108,35 @@ func TestList(t *testing.T) {
 		t.Errorf("limit: %v", err)
 	}
 }
+
+// TestEntries reads a listed page in one go: the entries of the listed
+// revisions the requester may see, and nothing withdrawn or changed since.
+func TestEntries(t *testing.T) {
+	ctx := context.Background()
+	c := newTestCatalog(t, openTestDB(t), Config{})
+	mustRegister(t, c, entry("xb86/CN/entries/a", "数据", "A", LevelPublic), entry("xb86/CN/entries/b", "数据", "B", LevelPublic),
+		entry("xb86/CN/entries/c", "数据", "C", LevelSensitive), entry("xb86/CN/entries/d", "数据", "D", LevelPublic))
+	r := Requester{DID: "did:web:x.example"}
+	page, _, err := c.List(ctx, Operator(), ListRequest{Limit: 10})
+	if err != nil || len(page) != 4 {
+		t.Fatalf("%v %v", page, err)
+	}
+	if err := c.Withdraw(ctx, "xb86/CN/entries/b"); err != nil {
+		t.Fatal(err)
+	}
+	e := entry("xb86/CN/entries/d", "数据", "D2", LevelPublic)
+	if _, err := c.Register(ctx, e, RegisterOptions{Replace: true}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Entries(ctx, r, page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// b is withdrawn, c hidden from r, d of another revision: only a.
+	if len(got) != 1 || got["xb86/CN/entries/a"] == nil || got["xb86/CN/entries/a"].Title["en"] != "A" {
+		t.Fatalf("entries %v", got)
+	}
+	if got, err := c.Entries(ctx, Operator(), page[2:3]); err != nil || got["xb86/CN/entries/c"] == nil {
+		t.Fatalf("the operator's entries %v %v", got, err)
+	}
+}

@@ -54,75 +54,73 @@ func (m *Catalog) validate() error { return required("participantId", m.Particip
 // UnmarshalJSON reads a root catalog strictly (its @context is Decode's
 // to check).
 func (m *Catalog) UnmarshalJSON(b []byte) error {
-	ms, err := readMembers(b, MaxCatalogBytes)
-	if err != nil {
+	if _, err := readMembers(b, MaxCatalogBytes); err != nil {
 		return err
 	}
-	return m.readMembers(ms)
+	return m.readRaw(b)
 }
 
 // UnmarshalJSON reads a root dataset strictly.
 func (m *Dataset) UnmarshalJSON(b []byte) error {
-	ms, err := readMembers(b, MaxCatalogBytes)
-	if err != nil {
+	if _, err := readMembers(b, MaxCatalogBytes); err != nil {
 		return err
 	}
-	return m.readMembers(ms)
+	return m.readRaw(b)
 }
 
-func (m *Catalog) readMembers(ms []member) error {
-	c, err := readCatalog("", ms, true)
+// readRaw reads a checked root catalog.
+func (m *Catalog) readRaw(b []byte) error {
+	c, err := readCatalog("", b, true)
 	if err == nil {
 		*m = c
 	}
 	return err
 }
 
-func (m *Dataset) readMembers(ms []member) error {
-	d, err := readDataset("", ms, true)
+// readRaw reads a checked root dataset.
+func (m *Dataset) readRaw(b []byte) error {
+	d, err := readDataset("", b, true)
 	if err == nil {
 		*m = d
 	}
 	return err
 }
 
-// members splits a JSON object (checked by scanJSON) into its members.
-func members(path string, raw []byte, what string) ([]member, error) {
-	ms, ok := objectMembers(raw)
+// fields walks the members of a checked JSON object of type typ: the
+// @type, when present or required, must be typ; each other member is
+// handed to take, which reports whether it knows it; extension IRIs go to
+// Properties; any other member is refused.
+func fields(path string, raw []byte, typ string, typeRequired bool, props *Properties, take func(k string, v []byte) (bool, error)) error {
+	it, ok := newMemberIter(raw)
 	if !ok {
-		return nil, badMsg(path, "must be an object (a %s)", what)
+		return badMsg(path, "must be an object (a %s)", typ)
 	}
-	return ms, nil
-}
-
-// fields walks the members of an object of type typ: the @type, when
-// present or required, must be typ; each other member is handed to take,
-// which reports whether it knows it; extension IRIs go to Properties; any
-// other member is refused.
-func fields(path string, ms []member, typ string, typeRequired bool, props *Properties, take func(k string, v []byte) (bool, error)) error {
-	if t, ok := get(ms, "@type"); ok || typeRequired {
-		if s, _ := stringValue(t); s != typ {
-			return badMsg(joinPath(path, "@type"), "must be %q", typ)
-		}
-	}
-	for _, m := range ms {
-		if m.key == "@type" {
+	typed := false
+	for k, v, ok := it.next(); ok; k, v, ok = it.next() {
+		if k == "@type" {
+			if s, _ := stringValue(v); s != typ {
+				return badMsg(joinPath(path, "@type"), "must be %q", typ)
+			}
+			typed = true
 			continue
 		}
-		ok, err := take(m.key, m.val)
+		known, err := take(k, v)
 		if err != nil {
 			return err
 		}
-		if ok {
+		if known {
 			continue
 		}
-		if !isExtension(m.key) {
-			return badMsg(joinPath(path, m.key), "is not a property of %s", typ)
+		if !isExtension(k) {
+			return badMsg(joinPath(path, k), "is not a property of %s", typ)
 		}
 		if *props == nil {
 			*props = Properties{}
 		}
-		(*props)[m.key] = m.val
+		(*props)[k] = v
+	}
+	if typeRequired && !typed {
+		return badMsg(joinPath(path, "@type"), "must be %q", typ)
 	}
 	return nil
 }
@@ -192,9 +190,9 @@ func list[T any](path string, raw []byte, read func(path string, raw []byte) (T,
 	return out, nil
 }
 
-func readCatalog(path string, ms []member, root bool) (Catalog, error) {
+func readCatalog(path string, raw []byte, root bool) (Catalog, error) {
 	var c Catalog
-	err := fields(path, ms, TypeCatalog, true, &c.Properties, func(k string, v []byte) (bool, error) {
+	err := fields(path, raw, TypeCatalog, true, &c.Properties, func(k string, v []byte) (bool, error) {
 		p := joinPath(path, k)
 		var err error
 		switch k {
@@ -205,21 +203,9 @@ func readCatalog(path string, ms []member, root bool) (Catalog, error) {
 		case "participantId":
 			c.ParticipantID, err = str(p, v)
 		case "dataset":
-			c.Datasets, err = list(p, v, func(p string, raw []byte) (Dataset, error) {
-				ms, err := members(p, raw, TypeDataset)
-				if err != nil {
-					return Dataset{}, err
-				}
-				return readDataset(p, ms, false)
-			})
+			c.Datasets, err = list(p, v, func(p string, raw []byte) (Dataset, error) { return readDataset(p, raw, false) })
 		case "catalog":
-			c.Catalogs, err = list(p, v, func(p string, raw []byte) (Catalog, error) {
-				ms, err := members(p, raw, TypeCatalog)
-				if err != nil {
-					return Catalog{}, err
-				}
-				return readCatalog(p, ms, false)
-			})
+			c.Catalogs, err = list(p, v, func(p string, raw []byte) (Catalog, error) { return readCatalog(p, raw, false) })
 		case "service":
 			c.Services, err = list(p, v, readDataService)
 		case "distribution":
@@ -237,9 +223,9 @@ func readCatalog(path string, ms []member, root bool) (Catalog, error) {
 	return c, err
 }
 
-func readDataset(path string, ms []member, root bool) (Dataset, error) {
+func readDataset(path string, raw []byte, root bool) (Dataset, error) {
 	var d Dataset
-	err := fields(path, ms, TypeDataset, root, &d.Properties, func(k string, v []byte) (bool, error) {
+	err := fields(path, raw, TypeDataset, root, &d.Properties, func(k string, v []byte) (bool, error) {
 		p := joinPath(path, k)
 		var err error
 		switch k {
@@ -270,11 +256,7 @@ func readDataset(path string, ms []member, root bool) (Dataset, error) {
 
 func readDistribution(path string, raw []byte) (Distribution, error) {
 	var d Distribution
-	ms, err := members(path, raw, TypeDistribution)
-	if err != nil {
-		return d, err
-	}
-	err = fields(path, ms, TypeDistribution, false, &d.Properties, func(k string, v []byte) (bool, error) {
+	err := fields(path, raw, TypeDistribution, false, &d.Properties, func(k string, v []byte) (bool, error) {
 		p := joinPath(path, k)
 		var err error
 		switch k {
@@ -305,11 +287,7 @@ func readDistribution(path string, raw []byte) (Distribution, error) {
 
 func readDataService(path string, raw []byte) (DataService, error) {
 	var s DataService
-	ms, err := members(path, raw, TypeDataService)
-	if err != nil {
-		return s, err
-	}
-	err = fields(path, ms, TypeDataService, true, &s.Properties, func(k string, v []byte) (bool, error) {
+	err := fields(path, raw, TypeDataService, true, &s.Properties, func(k string, v []byte) (bool, error) {
 		p := joinPath(path, k)
 		var err error
 		switch k {

@@ -101,7 +101,7 @@ func FuzzParseCursor(f *testing.F) {
 func FuzzScanStrict(f *testing.F) {
 	for _, s := range []string{`{"a":1}`, `{"a":1,"a":2}`, `{"a":1,"\u0061":2}`, `[1,2.5e-3,-0,true,false,null,"x\"\u00e9"]`,
 		` {"a" : [ ] } `, `{"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":7,"k8":8,"k9":9,"k10":10,"k11":11,"k12":12,"k13":13,"k14":14,"k15":15,"k16":16,"k17":17,"k1":0}`,
-		`01`, `1.`, `-`, `"\x"`, "\"\x01\"", `[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]`, `{"a":{"a":{"a":1}},"b":{"a":1}}`, "\xff"} {
+		`01`, `1.`, `-`, `"\x"`, "\"\x01\"", `{"a\\":"\\\"","b":["\\\\",{"c":"\u0022"}]}`, `[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]`, `{"a":{"a":{"a":1}},"b":{"a":1}}`, "\xff"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -116,5 +116,47 @@ func FuzzScanStrict(f *testing.F) {
 				t.Fatalf("%q is called compact", data)
 			}
 		}
+		if !ok {
+			return
+		}
+		// The splitters agree with encoding/json on checked input.
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(data, &obj) == nil && obj != nil {
+			ms, isObj := objectMembers(data)
+			if !isObj || len(ms) != len(obj) {
+				t.Fatalf("%q: %d members, encoding/json has %d", data, len(ms), len(obj))
+			}
+			for _, m := range ms {
+				if !bytes.Equal(compactOf(t, m.val), compactOf(t, obj[m.key])) {
+					t.Fatalf("%q: member %q is %q, encoding/json has %q", data, m.key, m.val, obj[m.key])
+				}
+			}
+		}
+		var arr []json.RawMessage
+		if json.Unmarshal(data, &arr) == nil && arr != nil {
+			items, isArr := arrayItems(data)
+			if !isArr || len(items) != len(arr) {
+				t.Fatalf("%q: %d items, encoding/json has %d", data, len(items), len(arr))
+			}
+			for i := range items {
+				if !bytes.Equal(compactOf(t, items[i]), compactOf(t, arr[i])) {
+					t.Fatalf("%q: item %d is %q, encoding/json has %q", data, i, items[i], arr[i])
+				}
+			}
+		}
+		var str string
+		if json.Unmarshal(data, &str) == nil {
+			if got, isStr := stringValue(bytes.TrimSpace(data)); !isStr || got != str {
+				t.Fatalf("%q: string %q, encoding/json has %q", data, got, str)
+			}
+		}
 	})
+}
+
+func compactOf(t *testing.T, v []byte) []byte {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, v); err != nil {
+		t.Fatalf("%q: %v", v, err)
+	}
+	return buf.Bytes()
 }

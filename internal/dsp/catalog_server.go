@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -186,6 +187,7 @@ func (n *Node) catalogRequest(w http.ResponseWriter, r *http.Request) {
 		w.Header().Add("Link", l)
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	w.Write(body) // the client went away
 }
@@ -214,7 +216,7 @@ func (n *Node) encodePage(ctx context.Context, req PageRequest, page DatasetPage
 	head := Catalog{ID: n.provider + "/catalog", ParticipantID: n.cfg.ParticipantID, Services: []DataService{svc}}
 	size := 4 << 10
 	if len(ds) > 0 {
-		size += len(ds) * (len(ds[0].ID)*2 + 768) // a guess, to grow the buffer less often
+		size += len(ds) * (len(ds[0].ID)*2 + 1024) // a guess, to grow the buffer less often
 	}
 	b, err := head.appendJSON(make([]byte, 0, min(size, MaxMessageBytes+64<<10)), true)
 	if err != nil {

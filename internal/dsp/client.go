@@ -246,10 +246,14 @@ func (c *Client) exchange(ctx context.Context, method, u, audience string, body 
 		return nil, nil, true, err
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, int64(limit)+1))
-	if err != nil {
+	var buf bytes.Buffer
+	if n := resp.ContentLength; n > 0 && n <= int64(limit) {
+		buf.Grow(int(n) + bytes.MinRead) // one allocation for a large page (ReadFrom wants MinRead free)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, int64(limit)+1)); err != nil {
 		return nil, nil, true, err
 	}
+	b := buf.Bytes()
 	if resp.StatusCode >= 300 {
 		re := &RemoteError{Status: resp.StatusCode, URL: u}
 		if m, err := Decode(b); err == nil {

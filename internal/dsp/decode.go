@@ -133,8 +133,8 @@ func decode(data []byte, limit int) (Message, error) {
 		}
 	}
 	m := sp.new()
-	if r, ok := m.(interface{ readMembers([]member) error }); ok {
-		if err := r.readMembers(ms); err != nil {
+	if r, ok := m.(interface{ readRaw([]byte) error }); ok {
+		if err := r.readRaw(data); err != nil {
 			return nil, err
 		}
 	} else if err := json.Unmarshal(data, m); err != nil {
@@ -622,11 +622,19 @@ func checkCatalogOffer(path string, raw json.RawMessage) (string, error) {
 	return checkPolicyShape(path, raw, "Offer", true)
 }
 
-// sortedMembers returns the members of a checked object sorted by key.
-func sortedMembers(b []byte) ([]member, bool) {
-	ms, ok := objectMembers(b)
+// sortedMembers appends the members of a checked object to buf, sorted by
+// key (buf lets callers keep small objects off the heap).
+func sortedMembers(b []byte, buf []member) ([]member, bool) {
+	it, ok := newMemberIter(b)
+	if !ok {
+		return nil, false
+	}
+	ms := buf[:0]
+	for k, v, ok := it.next(); ok; k, v, ok = it.next() {
+		ms = append(ms, member{k, v})
+	}
 	slices.SortFunc(ms, func(a, b member) int { return strings.Compare(a.key, b.key) })
-	return ms, ok
+	return ms, true
 }
 
 // get returns the value of the member named k.
@@ -649,7 +657,8 @@ func checkPolicyShape(path string, raw json.RawMessage, typ string, inCatalog bo
 	if raw == nil || isNull(raw) {
 		return "", badMsg(path, "missing; it is required")
 	}
-	p, ok := sortedMembers(raw)
+	var buf [8]member
+	p, ok := sortedMembers(raw, buf[:0])
 	if !ok {
 		return "", badMsg(path, "must be an object (an ODRL %s)", typ)
 	}
@@ -752,7 +761,8 @@ func checkRules(path string, v []byte, terms map[string]bool) error {
 	}
 	for i, r := range rs {
 		rp := path + "[" + strconv.Itoa(i) + "]"
-		m, ok := sortedMembers(r)
+		var buf [8]member
+		m, ok := sortedMembers(r, buf[:0])
 		if !ok {
 			return badMsg(rp, "a rule is an object")
 		}
@@ -790,7 +800,8 @@ func checkConstraints(path string, v []byte, terms map[string]bool) error {
 	}
 	for i, c := range cs {
 		cp := path + "[" + strconv.Itoa(i) + "]"
-		m, ok := sortedMembers(c)
+		var buf [8]member
+		m, ok := sortedMembers(c, buf[:0])
 		if !ok {
 			return badMsg(cp, "a constraint is an object")
 		}

@@ -3,6 +3,7 @@ package dsp
 import (
 	"bytes"
 	"encoding/json"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -27,13 +28,20 @@ func skipSpace(b []byte, i int) int {
 	return i
 }
 
-// skipString returns the index just after the string starting at b[i] == '"'.
+// skipString returns the index just after the string starting at b[i] ==
+// '"': the next quote not escaped by an odd run of backslashes.
 func skipString(b []byte, i int) int {
 	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
+		j := bytes.IndexByte(b[i:], '"')
+		if j < 0 {
+			return len(b)
+		}
+		i += j
+		n := 0
+		for k := i - 1; k >= 0 && b[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 0 {
 			return i + 1
 		}
 	}
@@ -80,24 +88,51 @@ func unquote(s []byte) string {
 	return string(inner)
 }
 
+// memberIter walks the members of a checked JSON object without
+// allocating for them.
+type memberIter struct {
+	b []byte
+	i int
+}
+
+// newMemberIter starts a walk; ok is false when b is not an object.
+func newMemberIter(b []byte) (memberIter, bool) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return memberIter{}, false
+	}
+	return memberIter{b, skipSpace(b, i+1)}, true
+}
+
+// next returns the next member; ok is false at the end.
+func (it *memberIter) next() (k string, v []byte, ok bool) {
+	b, i := it.b, it.i
+	if i >= len(b) || b[i] != '"' {
+		return "", nil, false
+	}
+	end := skipString(b, i)
+	k = unquote(b[i:end])
+	i = skipSpace(b, end)
+	i = skipSpace(b, i+1) // the colon
+	end = skipValue(b, i)
+	v = b[i:end]
+	if i = skipSpace(b, end); i < len(b) && b[i] == ',' {
+		i = skipSpace(b, i+1)
+	}
+	it.i = i
+	return k, v, true
+}
+
 // objectMembers splits a checked JSON value into its members, in document
 // order; ok is false when it is not an object.
 func objectMembers(b []byte) (ms []member, ok bool) {
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
+	it, ok := newMemberIter(b)
+	if !ok {
 		return nil, false
 	}
 	ms = make([]member, 0, 8)
-	for i = skipSpace(b, i+1); i < len(b) && b[i] != '}'; {
-		end := skipString(b, i)
-		k := unquote(b[i:end])
-		i = skipSpace(b, end)
-		i = skipSpace(b, i+1) // the colon
-		end = skipValue(b, i)
-		ms = append(ms, member{k, b[i:end]})
-		if i = skipSpace(b, end); i < len(b) && b[i] == ',' {
-			i = skipSpace(b, i+1)
-		}
+	for k, v, ok := it.next(); ok; k, v, ok = it.next() {
+		ms = append(ms, member{k, v})
 	}
 	return ms, true
 }
@@ -138,7 +173,12 @@ func isNull(b []byte) bool { return len(b) == 4 && string(b) == "null" }
 // objects of up to 16 keys; when it says no, scanJSON finds the error the
 // slow way, so the messages stay those of json.Valid and jsonstrict.
 func scanStrict(data []byte, maxDepth int) (ok, compact bool) {
-	s := strictScanner{b: data, max: maxDepth, compact: true}
+	s := scanners.Get().(*strictScanner)
+	defer func() {
+		s.b, s.keys = nil, s.keys[:0]
+		scanners.Put(s)
+	}()
+	s.b, s.max, s.compact = data, maxDepth, true
 	i := s.space(0)
 	i = s.value(i, 0)
 	if i < 0 {
@@ -147,11 +187,16 @@ func scanStrict(data []byte, maxDepth int) (ok, compact bool) {
 	return s.space(i) == len(data), s.compact && i == len(data)
 }
 
+// scanners keeps strictScanners, and their key stacks, for reuse.
+var scanners = sync.Pool{New: func() any { return &strictScanner{keys: make([][]byte, 0, 64)} }}
+
 type strictScanner struct {
 	b       []byte
 	max     int
 	compact bool
-	keys    [][][]byte // per depth, the keys of the object being read
+	// keys holds the keys of the objects being read, outermost first: an
+	// object's keys follow those its enclosing objects had read so far.
+	keys [][]byte
 }
 
 func (s *strictScanner) space(i int) int {
@@ -297,11 +342,8 @@ func (s *strictScanner) object(i, depth int) int {
 	if depth > s.max {
 		return -1
 	}
-	for len(s.keys) < depth {
-		s.keys = append(s.keys, make([][]byte, 0, 16))
-	}
-	keys := s.keys[depth-1][:0]
-	defer func() { s.keys[depth-1] = keys[:0] }()
+	base := len(s.keys)
+	defer func() { s.keys = s.keys[:base] }()
 	var seen map[string]bool // past 16 keys
 	i = s.space(i + 1)
 	if i < len(s.b) && s.b[i] == '}' {
@@ -319,7 +361,7 @@ func (s *strictScanner) object(i, depth int) int {
 		if escaped {
 			k = []byte(unquote(s.b[i:end]))
 		}
-		switch {
+		switch keys := s.keys[base:]; {
 		case seen != nil:
 			if seen[string(k)] {
 				return -1
@@ -340,7 +382,7 @@ func (s *strictScanner) object(i, depth int) int {
 					return -1
 				}
 			}
-			keys = append(keys, k)
+			s.keys = append(s.keys, k)
 		}
 		if i = s.space(end); i >= len(s.b) || s.b[i] != ':' {
 			return -1

@@ -138,29 +138,41 @@ func (s *catalogSource) Datasets(ctx context.Context, caller string, req dsp.Pag
 }
 
 // datasets makes the datasets of listed entries, from what was made of
-// their revisions before or by reading them.
+// their revisions before or from the entries, read in one go.
 func (s *catalogSource) datasets(ctx context.Context, r catalog.Requester, page []catalog.Listed) ([]dsp.Dataset, error) {
-	out := make([]dsp.Dataset, 0, len(page))
-	for _, x := range page {
-		s.mu.Lock()
+	made := make([]madeDataset, len(page))
+	var missing []catalog.Listed
+	s.mu.Lock()
+	for i, x := range page {
 		m, ok := s.made[x.ID]
-		s.mu.Unlock()
 		if !ok || m.revision != x.Revision {
-			e, err := s.c.Get(ctx, r, x.ID)
-			switch {
-			case errors.Is(err, catalog.ErrNotFound), errors.Is(err, catalog.ErrDenied), errors.Is(err, catalog.ErrWithdrawn):
-				continue // changed since it was listed
-			case err != nil:
-				return nil, err
-			}
-			m = madeDataset{revision: x.Revision, d: datasetOf(e)}
-			s.mu.Lock()
-			if len(s.made) >= maxCachedDatasets {
-				clear(s.made)
-			}
-			s.made[x.ID] = m
-			s.mu.Unlock()
+			m, missing = madeDataset{revision: -1}, append(missing, x)
 		}
+		made[i] = m
+	}
+	s.mu.Unlock()
+	if len(missing) > 0 {
+		es, err := s.c.Entries(ctx, r, missing)
+		if err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		if len(s.made)+len(es) > maxCachedDatasets {
+			clear(s.made)
+		}
+		for i, x := range page {
+			if made[i].revision >= 0 {
+				continue
+			}
+			if e, ok := es[x.ID]; ok { // else changed since it was listed
+				made[i] = madeDataset{revision: x.Revision, d: datasetOf(e)}
+				s.made[x.ID] = made[i]
+			}
+		}
+		s.mu.Unlock()
+	}
+	out := make([]dsp.Dataset, 0, len(page))
+	for _, m := range made {
 		if m.d != nil {
 			out = append(out, *m.d)
 		}
