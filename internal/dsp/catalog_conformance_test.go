@@ -214,6 +214,8 @@ var catCases = []catCase{
 				t.Errorf("dataset %s", d.ID)
 			}
 		}},
+	{id: "xb:CAT-dataset-iri-unescaped", method: "GET", path: "/catalog/datasets/urn:uuid:CAT0101/part", token: consumerTok, status: 404, typ: TypeCatalogError, code: CodeNotFound},
+	{id: "xb:CAT-dataset-empty-id", method: "GET", path: "/catalog/datasets/", token: consumerTok, status: 404, typ: TypeCatalogError, code: CodeNotFound},
 	{id: "xb:CAT-trailing-slash", method: "GET", path: "/catalog/datasets/urn:uuid:CAT0101/", token: consumerTok, status: 200, typ: TypeDataset},
 	// Unauthorized: 404, as for an unknown dataset, revealing nothing.
 	{id: "xb:CAT-request-no-token", method: "POST", path: "/catalog/request", body: emptyRequest, status: 404, typ: TypeCatalogError, code: CodeNotFound},

@@ -482,7 +482,10 @@ func (c *Client) ResolveBase(ctx context.Context, u string) (string, error) {
 	}
 	for _, pv := range v.ProtocolVersions {
 		if pv.Version == Version && pv.Binding == BindingHTTPS {
-			return root + "/" + strings.Trim(pv.Path, "/"), nil
+			if p := strings.Trim(pv.Path, "/"); p != "" {
+				return root + "/" + p, nil
+			}
+			return root, nil
 		}
 	}
 	return "", fmt.Errorf("dsp: %s serves no Dataspace Protocol %s over HTTPS", redactURL(u), Version)

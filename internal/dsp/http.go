@@ -114,7 +114,8 @@ func (n *Node) routes() http.Handler {
 	mux.HandleFunc("POST "+b+"/transfers/{pid}/suspension", n.receive(KindTransfer, TypeTransferSuspensionMessage, both...))
 
 	mux.HandleFunc("POST "+b+"/catalog/request", n.catalogRequest)
-	mux.HandleFunc("GET "+b+"/catalog/datasets/{id}", n.catalogDataset)
+	mux.HandleFunc("GET "+b+"/catalog/datasets/{id...}", n.catalogDataset)
+	mux.HandleFunc("GET "+b+"/catalog/datasets", n.catalogDataset) // no id: 404, not the mux's redirect
 	return cleanPaths(mux)
 }
 
