@@ -3,7 +3,6 @@ package dsp
 import (
 	"bytes"
 	"encoding/json"
-	"strconv"
 )
 
 // Strict reading of the catalog protocol's messages: [Decode] takes them
@@ -70,7 +69,7 @@ func (m *Dataset) UnmarshalJSON(b []byte) error {
 
 // readRaw reads a checked root catalog.
 func (m *Catalog) readRaw(b []byte) error {
-	c, err := readCatalog("", b, true)
+	c, err := readCatalog(b, true)
 	if err == nil {
 		*m = c
 	}
@@ -79,40 +78,42 @@ func (m *Catalog) readRaw(b []byte) error {
 
 // readRaw reads a checked root dataset.
 func (m *Dataset) readRaw(b []byte) error {
-	d, err := readDataset("", b, true)
+	d, err := readDataset(b, true)
 	if err == nil {
 		*m = d
 	}
 	return err
 }
 
+// The readers below report paths relative to what they read (see within).
+
 // fields walks the members of a checked JSON object of type typ: the
 // @type, when present or required, must be typ; each other member is
 // handed to take, which reports whether it knows it; extension IRIs go to
 // Properties; any other member is refused.
-func fields(path string, raw []byte, typ string, typeRequired bool, props *Properties, take func(k string, v []byte) (bool, error)) error {
+func fields(raw []byte, typ string, typeRequired bool, props *Properties, take func(k string, v []byte) (bool, error)) error {
 	it, ok := newMemberIter(raw)
 	if !ok {
-		return badMsg(path, "must be an object (a %s)", typ)
+		return badMsg("", "must be an object (a %s)", typ)
 	}
 	typed := false
 	for k, v, ok := it.next(); ok; k, v, ok = it.next() {
 		if k == "@type" {
 			if s, _ := stringValue(v); s != typ {
-				return badMsg(joinPath(path, "@type"), "must be %q", typ)
+				return badMsg(k, "must be %q", typ)
 			}
 			typed = true
 			continue
 		}
 		known, err := take(k, v)
 		if err != nil {
-			return err
+			return within(err, k)
 		}
 		if known {
 			continue
 		}
 		if !isExtension(k) {
-			return badMsg(joinPath(path, k), "is not a property of %s", typ)
+			return badMsg(k, "is not a property of %s", typ)
 		}
 		if *props == nil {
 			*props = Properties{}
@@ -120,37 +121,38 @@ func fields(path string, raw []byte, typ string, typeRequired bool, props *Prope
 		(*props)[k] = v
 	}
 	if typeRequired && !typed {
-		return badMsg(joinPath(path, "@type"), "must be %q", typ)
+		return badMsg("@type", "must be %q", typ)
 	}
 	return nil
 }
 
-// str reads a non-empty string member.
-func str(path string, raw []byte) (string, error) {
+// str reads a non-empty string.
+func str(raw []byte) (string, error) {
 	s, ok := stringValue(raw)
 	if !ok || s == "" {
-		return "", badMsg(path, "must be a non-empty string")
+		return "", badMsg("", "must be a non-empty string")
 	}
 	return s, nil
 }
 
 // items reads an array of at least one item.
-func items(path string, raw []byte) ([][]byte, error) {
+func items(raw []byte) ([][]byte, error) {
 	a, ok := arrayItems(raw)
 	if !ok {
-		return nil, badMsg(path, "must be an array")
+		return nil, badMsg("", "must be an array")
 	}
 	if len(a) == 0 {
-		return nil, badMsg(path, "when present it needs at least one item")
+		return nil, badMsg("", "when present it needs at least one item")
 	}
 	return a, nil
 }
 
-func at(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
-
-// offers reads a hasPolicy array of catalog offers with distinct @ids.
-func offers(path string, raw []byte) ([]json.RawMessage, error) {
-	a, err := items(path, raw)
+// offers reads a hasPolicy array of catalog offers with distinct @ids: the
+// Offer shape of the 2025-1 dataset schema (an @id, @type Offer when
+// present, no target: the enclosing dataset is the target) with the rules
+// of checkPolicy.
+func offers(raw []byte) ([]json.RawMessage, error) {
+	a, err := items(raw)
 	if err != nil {
 		return nil, err
 	}
@@ -160,12 +162,12 @@ func offers(path string, raw []byte) ([]json.RawMessage, error) {
 	}
 	out := make([]json.RawMessage, len(a))
 	for i, o := range a {
-		id, err := checkCatalogOffer(at(path, i), o)
+		id, err := checkPolicyRel(o, "Offer", true)
 		if err != nil {
-			return nil, err
+			return nil, within(err, item(i))
 		}
 		if ids[id] {
-			return nil, badMsg(at(path, i)+".@id", "%q is the @id of another offer of this dataset", clip(id))
+			return nil, badMsg(item(i)+".@id", "%q is the @id of another offer of this dataset", clip(id))
 		}
 		if ids != nil {
 			ids[id] = true
@@ -176,67 +178,65 @@ func offers(path string, raw []byte) ([]json.RawMessage, error) {
 }
 
 // list reads an array of at least one item with read.
-func list[T any](path string, raw []byte, read func(path string, raw []byte) (T, error)) ([]T, error) {
-	a, err := items(path, raw)
+func list[T any](raw []byte, read func(raw []byte) (T, error)) ([]T, error) {
+	a, err := items(raw)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]T, len(a))
 	for i := range a {
-		if out[i], err = read(at(path, i), a[i]); err != nil {
-			return nil, err
+		if out[i], err = read(a[i]); err != nil {
+			return nil, within(err, item(i))
 		}
 	}
 	return out, nil
 }
 
-func readCatalog(path string, raw []byte, root bool) (Catalog, error) {
+func readCatalog(raw []byte, root bool) (Catalog, error) {
 	var c Catalog
-	err := fields(path, raw, TypeCatalog, true, &c.Properties, func(k string, v []byte) (bool, error) {
-		p := joinPath(path, k)
+	err := fields(raw, TypeCatalog, true, &c.Properties, func(k string, v []byte) (bool, error) {
 		var err error
 		switch k {
 		case "@context":
 			return root, nil
 		case "@id":
-			c.ID, err = str(p, v)
+			c.ID, err = str(v)
 		case "participantId":
-			c.ParticipantID, err = str(p, v)
+			c.ParticipantID, err = str(v)
 		case "dataset":
-			c.Datasets, err = list(p, v, func(p string, raw []byte) (Dataset, error) { return readDataset(p, raw, false) })
+			c.Datasets, err = list(v, func(raw []byte) (Dataset, error) { return readDataset(raw, false) })
 		case "catalog":
-			c.Catalogs, err = list(p, v, func(p string, raw []byte) (Catalog, error) { return readCatalog(p, raw, false) })
+			c.Catalogs, err = list(v, func(raw []byte) (Catalog, error) { return readCatalog(raw, false) })
 		case "service":
-			c.Services, err = list(p, v, readDataService)
+			c.Services, err = list(v, readDataService)
 		case "distribution":
-			c.Distributions, err = list(p, v, readDistribution)
+			c.Distributions, err = list(v, readDistribution)
 		case "hasPolicy":
-			return false, badMsg(p, "a catalog carries no offers (they belong to its datasets)")
+			return false, badMsg("", "a catalog carries no offers (they belong to its datasets)")
 		default:
 			return false, nil
 		}
 		return true, err
 	})
 	if err == nil && c.ID == "" {
-		err = badMsg(joinPath(path, "@id"), "missing; a catalog needs an @id")
+		err = badMsg("@id", "missing; a catalog needs an @id")
 	}
 	return c, err
 }
 
-func readDataset(path string, raw []byte, root bool) (Dataset, error) {
+func readDataset(raw []byte, root bool) (Dataset, error) {
 	var d Dataset
-	err := fields(path, raw, TypeDataset, root, &d.Properties, func(k string, v []byte) (bool, error) {
-		p := joinPath(path, k)
+	err := fields(raw, TypeDataset, root, &d.Properties, func(k string, v []byte) (bool, error) {
 		var err error
 		switch k {
 		case "@context":
 			return root, nil
 		case "@id":
-			d.ID, err = str(p, v)
+			d.ID, err = str(v)
 		case "hasPolicy":
-			d.HasPolicy, err = offers(p, v)
+			d.HasPolicy, err = offers(v)
 		case "distribution":
-			d.Distributions, err = list(p, v, readDistribution)
+			d.Distributions, err = list(v, readDistribution)
 		default:
 			return false, nil
 		}
@@ -245,31 +245,30 @@ func readDataset(path string, raw []byte, root bool) (Dataset, error) {
 	switch {
 	case err != nil:
 	case d.ID == "":
-		err = badMsg(joinPath(path, "@id"), "missing; a dataset needs an @id")
+		err = badMsg("@id", "missing; a dataset needs an @id")
 	case d.HasPolicy == nil:
-		err = badMsg(joinPath(path, "hasPolicy"), "missing; a dataset needs at least one offer")
+		err = badMsg("hasPolicy", "missing; a dataset needs at least one offer")
 	case d.Distributions == nil:
-		err = badMsg(joinPath(path, "distribution"), "missing; a dataset needs at least one distribution")
+		err = badMsg("distribution", "missing; a dataset needs at least one distribution")
 	}
 	return d, err
 }
 
-func readDistribution(path string, raw []byte) (Distribution, error) {
+func readDistribution(raw []byte) (Distribution, error) {
 	var d Distribution
-	err := fields(path, raw, TypeDistribution, false, &d.Properties, func(k string, v []byte) (bool, error) {
-		p := joinPath(path, k)
+	err := fields(raw, TypeDistribution, false, &d.Properties, func(k string, v []byte) (bool, error) {
 		var err error
 		switch k {
 		case "format":
-			d.Format, err = str(p, v)
+			d.Format, err = str(v)
 		case "accessService":
 			if len(v) > 0 && v[0] == '"' {
-				d.AccessService.ID, err = str(p, v)
+				d.AccessService.ID, err = str(v)
 			} else {
-				d.AccessService, err = readDataService(p, v)
+				d.AccessService, err = readDataService(v)
 			}
 		case "hasPolicy":
-			d.HasPolicy, err = offers(p, v)
+			d.HasPolicy, err = offers(v)
 		default:
 			return false, nil
 		}
@@ -278,25 +277,24 @@ func readDistribution(path string, raw []byte) (Distribution, error) {
 	switch {
 	case err != nil:
 	case d.Format == "":
-		err = badMsg(joinPath(path, "format"), "missing; a distribution needs a format")
+		err = badMsg("format", "missing; a distribution needs a format")
 	case d.AccessService.ID == "":
-		err = badMsg(joinPath(path, "accessService"), "missing; a distribution needs an accessService")
+		err = badMsg("accessService", "missing; a distribution needs an accessService")
 	}
 	return d, err
 }
 
-func readDataService(path string, raw []byte) (DataService, error) {
+func readDataService(raw []byte) (DataService, error) {
 	var s DataService
-	err := fields(path, raw, TypeDataService, true, &s.Properties, func(k string, v []byte) (bool, error) {
-		p := joinPath(path, k)
+	err := fields(raw, TypeDataService, true, &s.Properties, func(k string, v []byte) (bool, error) {
 		var err error
 		switch k {
 		case "@id":
-			s.ID, err = str(p, v)
+			s.ID, err = str(v)
 		case "endpointURL":
-			s.EndpointURL, err = str(p, v)
+			s.EndpointURL, err = str(v)
 		case "endpointDescription":
-			s.EndpointDescription, err = str(p, v)
+			s.EndpointDescription, err = str(v)
 		default:
 			return false, nil
 		}
@@ -305,9 +303,9 @@ func readDataService(path string, raw []byte) (DataService, error) {
 	switch {
 	case err != nil:
 	case s.ID == "":
-		err = badMsg(joinPath(path, "@id"), "missing; a data service needs an @id")
+		err = badMsg("@id", "missing; a data service needs an @id")
 	case s.EndpointURL == "":
-		err = badMsg(joinPath(path, "endpointURL"), "missing; a data service needs an endpointURL")
+		err = badMsg("endpointURL", "missing; a data service needs an endpointURL")
 	}
 	return s, err
 }

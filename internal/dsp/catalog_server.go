@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Catalog page sizes (Config.CatalogPageSize).
@@ -183,6 +184,7 @@ func (n *Node) catalogRequest(w http.ResponseWriter, r *http.Request) {
 		n.catalogRefuse(w, r, err)
 		return
 	}
+	defer pageBuffers.Put(&body)
 	for _, l := range links {
 		w.Header().Add("Link", l)
 	}
@@ -190,6 +192,17 @@ func (n *Node) catalogRequest(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	w.Write(body) // the client went away
+}
+
+// pageBuffers keeps the buffers of served pages for reuse.
+var pageBuffers sync.Pool
+
+// pageBuffer returns an empty buffer of at least size bytes.
+func pageBuffer(size int) []byte {
+	if p, ok := pageBuffers.Get().(*[]byte); ok && cap(*p) >= size {
+		return (*p)[:0]
+	}
+	return make([]byte, 0, size)
 }
 
 // hasFilter reports whether a filter expression asks for anything.
@@ -218,7 +231,7 @@ func (n *Node) encodePage(ctx context.Context, req PageRequest, page DatasetPage
 	if len(ds) > 0 {
 		size += len(ds) * (len(ds[0].ID)*2 + 1024) // a guess, to grow the buffer less often
 	}
-	b, err := head.appendJSON(make([]byte, 0, min(size, MaxMessageBytes+64<<10)), true)
+	b, err := head.appendJSON(pageBuffer(min(size, MaxMessageBytes+64<<10)), true)
 	if err != nil {
 		return nil, nil, err
 	}

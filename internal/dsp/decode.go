@@ -614,14 +614,6 @@ func checkPolicy(path string, raw json.RawMessage, typ string) error {
 	return err
 }
 
-// checkCatalogOffer checks an offer of a dataset's or a distribution's
-// hasPolicy: the Offer shape of the 2025-1 dataset schema (an @id, @type
-// Offer when present, no target: the enclosing dataset is the target), with
-// the rules of checkPolicy. It returns the offer's @id.
-func checkCatalogOffer(path string, raw json.RawMessage) (string, error) {
-	return checkPolicyShape(path, raw, "Offer", true)
-}
-
 // sortedMembers appends the members of a checked object to buf, sorted by
 // key (buf lets callers keep small objects off the heap).
 func sortedMembers(b []byte, buf []member) ([]member, bool) {
@@ -650,22 +642,49 @@ func get(ms []member, k string) ([]byte, bool) {
 // checkPolicyShape is checkPolicy; inCatalog checks an offer as a catalog
 // carries it instead of one in a message. It returns the policy's @id.
 func checkPolicyShape(path string, raw json.RawMessage, typ string, inCatalog bool) (string, error) {
+	id, err := checkPolicyRel(raw, typ, inCatalog)
+	return id, within(err, path)
+}
+
+// within puts err, a *MessageError whose path is relative to a value, at
+// that value's path (seg: a member's name, an item's "[i]" or a path);
+// other errors pass. Checks report paths relative to what they check and
+// their callers add where it is, so that a valid message builds no path.
+func within(err error, seg string) error {
+	me, ok := err.(*MessageError)
+	if !ok || seg == "" {
+		return err
+	}
+	switch {
+	case me.Path == "":
+		me.Path = seg
+	case me.Path[0] == '[':
+		me.Path = seg + me.Path
+	default:
+		me.Path = seg + "." + me.Path
+	}
+	return me
+}
+
+// item is the path segment of an array's item i.
+func item(i int) string { return "[" + strconv.Itoa(i) + "]" }
+
+func checkPolicyRel(raw json.RawMessage, typ string, inCatalog bool) (string, error) {
 	terms, err := odrlTerms()
 	if err != nil {
 		return "", fmt.Errorf("dsp: reading the pinned ODRL profile context: %w", err)
 	}
 	if raw == nil || isNull(raw) {
-		return "", badMsg(path, "missing; it is required")
+		return "", badMsg("", "missing; it is required")
 	}
 	var buf [8]member
 	p, ok := sortedMembers(raw, buf[:0])
 	if !ok {
-		return "", badMsg(path, "must be an object (an ODRL %s)", typ)
+		return "", badMsg("", "must be an object (an ODRL %s)", typ)
 	}
-	at := func(k string) string { return joinPath(path, k) }
 	if t, ok := get(p, "@type"); ok || !inCatalog {
 		if s, _ := stringValue(t); s != typ {
-			return "", badMsg(at("@type"), "must be %q", typ)
+			return "", badMsg("@type", "must be %q", typ)
 		}
 	}
 	musts := []string{"@id", "target"}
@@ -673,14 +692,14 @@ func checkPolicyShape(path string, raw json.RawMessage, typ string, inCatalog bo
 	case inCatalog:
 		musts = musts[:1]
 		if _, ok := get(p, "target"); ok {
-			return "", badMsg(at("target"), "an offer in a catalog carries no target (Dataspace Protocol 2025-1: the enclosing dataset is the target)")
+			return "", badMsg("target", "an offer in a catalog carries no target (Dataspace Protocol 2025-1: the enclosing dataset is the target)")
 		}
 	case typ == "Agreement":
 		musts = append(musts, "assigner", "assignee")
 	}
 	for _, k := range musts {
 		if v, _ := get(p, k); len(v) == 0 || v[0] != '"' || len(v) == 2 {
-			return "", badMsg(at(k), "missing or not a non-empty string; it is required")
+			return "", badMsg(k, "missing or not a non-empty string; it is required")
 		}
 	}
 	var id string
@@ -690,7 +709,7 @@ func checkPolicyShape(path string, raw json.RawMessage, typ string, inCatalog bo
 		case "@id", "@type", "target", "assigner", "assignee":
 			s, ok := stringValue(m.val)
 			if !ok {
-				return "", badMsg(at(k), "must be a string")
+				return "", badMsg(k, "must be a string")
 			}
 			if k == "@id" {
 				id = s
@@ -698,18 +717,18 @@ func checkPolicyShape(path string, raw json.RawMessage, typ string, inCatalog bo
 		case "timestamp":
 			s, ok := stringValue(m.val)
 			if typ != "Agreement" || !ok || !xsdDateTime.MatchString(s) {
-				return "", badMsg(at(k), "an agreement's timestamp is an xsd:dateTime string")
+				return "", badMsg(k, "an agreement's timestamp is an xsd:dateTime string")
 			}
 		case "profile":
-			if err := checkProfile(at(k), m.val); err != nil {
-				return "", err
+			if !isProfile(m.val) {
+				return "", badMsg(k, "must be a string or an array of strings")
 			}
 		case "permission", "prohibition", "obligation":
-			if err := checkRules(at(k), m.val, terms); err != nil {
-				return "", err
+			if err := checkRules(m.val, terms); err != nil {
+				return "", within(err, k)
 			}
 		default:
-			if err := checkTerm(at(k), k, terms); err != nil {
+			if err := checkTerm(k, terms); err != nil {
 				return "", err
 			}
 		}
@@ -717,7 +736,7 @@ func checkPolicyShape(path string, raw json.RawMessage, typ string, inCatalog bo
 	_, perm := get(p, "permission")
 	_, proh := get(p, "prohibition")
 	if !perm && !proh {
-		return "", badMsg(path, "an %s needs a permission or a prohibition", typ)
+		return "", badMsg("", "an %s needs a permission or a prohibition", typ)
 	}
 	return id, nil
 }
@@ -729,114 +748,131 @@ func joinPath(base, key string) string {
 	return base + "." + key
 }
 
-func checkTerm(path, k string, terms map[string]bool) error {
+// checkTerm checks a member name k, at path k.
+func checkTerm(k string, terms map[string]bool) error {
 	if isExtension(k) || terms[k] {
 		return nil
 	}
 	if strings.HasPrefix(k, "@") {
-		return badMsg(path, "JSON-LD keyword %s is not accepted here", clip(k))
+		return badMsg(k, "JSON-LD keyword %s is not accepted here", clip(k))
 	}
-	return badMsg(path, "%q is not defined by the Dataspace Protocol context and would be dropped by JSON-LD processors; write it as a compact IRI such as odrl:%s", clip(k), clip(k))
+	return badMsg(k, "%q is not defined by the Dataspace Protocol context and would be dropped by JSON-LD processors; write it as a compact IRI such as odrl:%s", clip(k), clip(k))
 }
 
-func checkProfile(path string, v []byte) error {
+// isProfile reports whether v is a string or an array of strings.
+func isProfile(v []byte) bool {
 	if _, ok := stringValue(v); ok {
-		return nil
+		return true
 	}
-	if items, ok := arrayItems(v); ok {
-		for _, e := range items {
-			if _, ok := stringValue(e); !ok {
-				return badMsg(path, "must be a string or an array of strings")
-			}
+	items, ok := arrayItems(v)
+	if !ok {
+		return false
+	}
+	for _, e := range items {
+		if _, ok := stringValue(e); !ok {
+			return false
 		}
-		return nil
 	}
-	return badMsg(path, "must be a string or an array of strings")
+	return true
 }
 
-func checkRules(path string, v []byte, terms map[string]bool) error {
+func checkRules(v []byte, terms map[string]bool) error {
 	rs, ok := arrayItems(v)
 	if !ok || len(rs) == 0 {
-		return badMsg(path, "must be an array of at least one rule")
+		return badMsg("", "must be an array of at least one rule")
 	}
 	for i, r := range rs {
-		rp := path + "[" + strconv.Itoa(i) + "]"
-		var buf [8]member
-		m, ok := sortedMembers(r, buf[:0])
-		if !ok {
-			return badMsg(rp, "a rule is an object")
+		if err := checkRule(r, terms); err != nil {
+			return within(err, item(i))
 		}
-		if a, _ := get(m, "action"); len(a) == 0 || a[0] != '"' || len(a) == 2 {
-			return badMsg(rp+".action", "missing or not a string; a rule needs an action")
-		}
-		for _, x := range m {
-			kp := rp + "." + x.key
-			switch x.key {
-			case "action", "@id", "@type", "assigner", "assignee":
-			case "target":
-				return badMsg(kp, "a rule inside a negotiated policy carries no target (Dataspace Protocol 2025-1: the policy's target is the dataset)")
-			case "constraint":
-				if err := checkConstraints(kp, x.val, terms); err != nil {
-					return err
-				}
-			case "duty", "obligation":
-				if err := checkRules(kp, x.val, terms); err != nil {
-					return err
-				}
-			default:
-				if err := checkTerm(kp, x.key, terms); err != nil {
-					return err
-				}
+	}
+	return nil
+}
+
+func checkRule(r []byte, terms map[string]bool) error {
+	var buf [8]member
+	m, ok := sortedMembers(r, buf[:0])
+	if !ok {
+		return badMsg("", "a rule is an object")
+	}
+	if a, _ := get(m, "action"); len(a) == 0 || a[0] != '"' || len(a) == 2 {
+		return badMsg("action", "missing or not a string; a rule needs an action")
+	}
+	for _, x := range m {
+		switch x.key {
+		case "action", "@id", "@type", "assigner", "assignee":
+		case "target":
+			return badMsg(x.key, "a rule inside a negotiated policy carries no target (Dataspace Protocol 2025-1: the policy's target is the dataset)")
+		case "constraint":
+			if err := checkConstraints(x.val, terms); err != nil {
+				return within(err, x.key)
+			}
+		case "duty", "obligation":
+			if err := checkRules(x.val, terms); err != nil {
+				return within(err, x.key)
+			}
+		default:
+			if err := checkTerm(x.key, terms); err != nil {
+				return err
 			}
 		}
 	}
 	return nil
 }
 
-func checkConstraints(path string, v []byte, terms map[string]bool) error {
+// logicalOperators are the members of a logical constraint.
+var logicalOperators = []string{"and", "andSequence", "or", "xone"}
+
+func checkConstraints(v []byte, terms map[string]bool) error {
 	cs, ok := arrayItems(v)
 	if !ok {
-		return badMsg(path, "must be an array of constraints")
+		return badMsg("", "must be an array of constraints")
 	}
 	for i, c := range cs {
-		cp := path + "[" + strconv.Itoa(i) + "]"
-		var buf [8]member
-		m, ok := sortedMembers(c, buf[:0])
-		if !ok {
-			return badMsg(cp, "a constraint is an object")
+		if err := checkConstraint(c, terms); err != nil {
+			return within(err, item(i))
 		}
-		var logical []string
-		for _, op := range []string{"and", "andSequence", "or", "xone"} {
-			if _, ok := get(m, op); ok {
-				logical = append(logical, op)
-			}
+	}
+	return nil
+}
+
+func checkConstraint(c []byte, terms map[string]bool) error {
+	var buf [8]member
+	m, ok := sortedMembers(c, buf[:0])
+	if !ok {
+		return badMsg("", "a constraint is an object")
+	}
+	logical, n := "", 0
+	for _, op := range logicalOperators {
+		if _, ok := get(m, op); ok {
+			logical, n = op, n+1
 		}
-		switch {
-		case len(logical) > 1:
-			return badMsg(cp, "a logical constraint has exactly one of and, andSequence, or, xone")
-		case len(logical) == 1:
-			sub, _ := get(m, logical[0])
-			if err := checkConstraints(cp+"."+logical[0], sub, terms); err != nil {
-				return err
-			}
+	}
+	switch {
+	case n > 1:
+		return badMsg("", "a logical constraint has exactly one of and, andSequence, or, xone")
+	case n == 1:
+		sub, _ := get(m, logical)
+		if err := checkConstraints(sub, terms); err != nil {
+			return within(err, logical)
+		}
+	default:
+		if l, _ := get(m, "leftOperand"); len(l) == 0 || l[0] != '"' || len(l) == 2 {
+			return badMsg("leftOperand", "missing or not a string")
+		}
+		if o, _ := get(m, "operator"); !slices.Contains(operators, unquoted(o)) {
+			return badMsg("operator", "missing or not one of %s", strings.Join(operators, ", "))
+		}
+		if r, ok := get(m, "rightOperand"); !ok || isNull(r) {
+			return badMsg("rightOperand", "missing")
+		}
+	}
+	for _, x := range m {
+		switch x.key {
+		case "and", "andSequence", "or", "xone", "leftOperand", "operator", "rightOperand", "@id", "@type":
 		default:
-			if l, _ := get(m, "leftOperand"); len(l) == 0 || l[0] != '"' || len(l) == 2 {
-				return badMsg(cp+".leftOperand", "missing or not a string")
-			}
-			if o, _ := get(m, "operator"); !slices.Contains(operators, unquoted(o)) {
-				return badMsg(cp+".operator", "missing or not one of %s", strings.Join(operators, ", "))
-			}
-			if r, ok := get(m, "rightOperand"); !ok || isNull(r) {
-				return badMsg(cp+".rightOperand", "missing")
-			}
-		}
-		for _, x := range m {
-			switch x.key {
-			case "and", "andSequence", "or", "xone", "leftOperand", "operator", "rightOperand", "@id", "@type":
-			default:
-				if err := checkTerm(cp+"."+x.key, x.key, terms); err != nil {
-					return err
-				}
+			if err := checkTerm(x.key, terms); err != nil {
+				return err
 			}
 		}
 	}

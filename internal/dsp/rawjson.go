@@ -111,7 +111,9 @@ func (it *memberIter) next() (k string, v []byte, ok bool) {
 		return "", nil, false
 	}
 	end := skipString(b, i)
-	k = unquote(b[i:end])
+	if k, ok = knownKey(b[i+1 : end-1]); !ok {
+		k = unquote(b[i:end])
+	}
 	i = skipSpace(b, end)
 	i = skipSpace(b, i+1) // the colon
 	end = skipValue(b, i)
@@ -402,4 +404,62 @@ func (s *strictScanner) object(i, depth int) int {
 			return -1
 		}
 	}
+}
+
+// knownKey returns the protocol's member names as constants, so that
+// reading them allocates nothing.
+func knownKey(k []byte) (string, bool) {
+	switch string(k) {
+	case "@id":
+		return "@id", true
+	case "@type":
+		return "@type", true
+	case "@context":
+		return "@context", true
+	case "@value":
+		return "@value", true
+	case "@language":
+		return "@language", true
+	case "hasPolicy":
+		return "hasPolicy", true
+	case "distribution":
+		return "distribution", true
+	case "format":
+		return "format", true
+	case "accessService":
+		return "accessService", true
+	case "permission":
+		return "permission", true
+	case "prohibition":
+		return "prohibition", true
+	case "action":
+		return "action", true
+	case "constraint":
+		return "constraint", true
+	case "leftOperand":
+		return "leftOperand", true
+	case "operator":
+		return "operator", true
+	case "rightOperand":
+		return "rightOperand", true
+	case "dataset":
+		return "dataset", true
+	case "service":
+		return "service", true
+	case "endpointURL":
+		return "endpointURL", true
+	case "participantId":
+		return "participantId", true
+	case "dct:title":
+		return "dct:title", true
+	case "dct:description":
+		return "dct:description", true
+	case "dct:identifier":
+		return "dct:identifier", true
+	case "providerPid":
+		return "providerPid", true
+	case "consumerPid":
+		return "consumerPid", true
+	}
+	return "", false
 }
