@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -112,26 +111,8 @@ type answer struct {
 
 func exchangeRaw(t *testing.T, method, u, token, contentType, body string) answer {
 	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, u, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", token)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	resp, b := sendRaw(t, method, u, token, contentType, body)
+	var err error
 	a := answer{status: resp.StatusCode, header: resp.Header, body: b}
 	if err := validateMessage(b); err != nil {
 		t.Errorf("%s %s: the answer does not validate against the 2025-1 schemas: %v\n%s", method, u, err, b)

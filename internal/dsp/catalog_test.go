@@ -2,7 +2,6 @@ package dsp
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -146,7 +145,7 @@ func TestCatalogDecodeRefuses(t *testing.T) {
 		return msg("Catalog", `"@id":"urn:c","participantId":"did:web:p.example",`+svc+`,"dataset":[{"@id":"urn:d","@type":"Dataset"`+rest+`}]`)
 	}
 	root := func(rest string) string { return msg("Dataset", `"@id":"urn:d"`+rest) }
-	cases := []struct{ name, doc, code, path string }{
+	checkRefusals(t, []refusal{
 		{"catalog without participant", msg("Catalog", `"@id":"urn:c",`+svc), CodeBadMessage, "participantId"},
 		{"catalog without @id", msg("Catalog", `"participantId":"did:web:p.example",`+svc), CodeBadMessage, "@id"},
 		{"catalog with hasPolicy", msg("Catalog", `"@id":"urn:c","participantId":"p","hasPolicy":[`+offer+`]`), CodeBadMessage, "hasPolicy"},
@@ -181,19 +180,7 @@ func TestCatalogDecodeRefuses(t *testing.T) {
 		{"request unknown member", msg("CatalogRequestMessage", `"query":"x"`), CodeBadMessage, "query"},
 		{"dataset request empty", msg("DatasetRequestMessage", `"dataset":""`), CodeBadMessage, "dataset"},
 		{"error empty reason", msg("CatalogError", `"reason":[]`), CodeBadMessage, "reason"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			m, err := Decode([]byte(c.doc))
-			var me *MessageError
-			if !errors.As(err, &me) {
-				t.Fatalf("got %v, %v; want a MessageError", m, err)
-			}
-			if me.Code != c.code || me.Path != c.path {
-				t.Errorf("got %s at %q (%v); want %s at %q", me.Code, me.Path, me, c.code, c.path)
-			}
-		})
-	}
+	})
 }
 
 // TestDecodeCatalogSize: a catalog page may be larger than a message, up

@@ -781,8 +781,13 @@ func checkRules(v []byte, terms map[string]bool) error {
 	if !ok || len(rs) == 0 {
 		return badMsg("", "must be an array of at least one rule")
 	}
-	for i, r := range rs {
-		if err := checkRule(r, terms); err != nil {
+	return checkEach(rs, terms, checkRule)
+}
+
+// checkEach checks every item with check, at the item's path.
+func checkEach(items [][]byte, terms map[string]bool, check func([]byte, map[string]bool) error) error {
+	for i, x := range items {
+		if err := check(x, terms); err != nil {
 			return within(err, item(i))
 		}
 	}
@@ -828,12 +833,7 @@ func checkConstraints(v []byte, terms map[string]bool) error {
 	if !ok {
 		return badMsg("", "must be an array of constraints")
 	}
-	for i, c := range cs {
-		if err := checkConstraint(c, terms); err != nil {
-			return within(err, item(i))
-		}
-	}
-	return nil
+	return checkEach(cs, terms, checkConstraint)
 }
 
 func checkConstraint(c []byte, terms map[string]bool) error {

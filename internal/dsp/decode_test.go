@@ -26,9 +26,7 @@ func TestDecodeRefuses(t *testing.T) {
 	agreement := func(a string) string {
 		return msg("ContractAgreementMessage", pidsJSON+`,"agreement":`+a)
 	}
-	cases := []struct {
-		name, doc, code, path string
-	}{
+	cases := []refusal{
 		{"not JSON", `{"@context":`, CodeBadMessage, ""},
 		{"an array", `[1,2]`, CodeBadMessage, ""},
 		{"two values", msg("ContractNegotiation", pidsJSON+`,"state":"REQUESTED"`) + `{}`, CodeBadMessage, ""},
@@ -87,6 +85,14 @@ func TestDecodeRefuses(t *testing.T) {
 		{"too deep", msg("ContractRequestMessage", `"consumerPid":"c","callbackAddress":"https://c.example","offer":`+strings.Repeat(`[`, 40)+strings.Repeat(`]`, 40)), CodeBadMessage, ""},
 		{"too large", msg("ContractAgreementVerificationMessage", pidsJSON+`,"x:pad":"`+strings.Repeat("a", MaxMessageBytes)+`"`), CodeTooLarge, ""},
 	}
+	checkRefusals(t, cases)
+}
+
+// refusal is a message Decode must refuse with code, at path.
+type refusal struct{ name, doc, code, path string }
+
+func checkRefusals(t *testing.T, cases []refusal) {
+	t.Helper()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			m, err := Decode([]byte(c.doc))

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/xborder/xborder/internal/jsonstrict"
 )
 
 // Reading JSON that scanJSON has already checked (valid, at most maxDepth
@@ -18,61 +20,6 @@ import (
 type member struct {
 	key string
 	val []byte
-}
-
-// skipSpace returns the index of the first non-space byte at or after i.
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipString returns the index just after the string starting at b[i] ==
-// '"': the next quote not escaped by an odd run of backslashes.
-func skipString(b []byte, i int) int {
-	for i++; i < len(b); i++ {
-		j := bytes.IndexByte(b[i:], '"')
-		if j < 0 {
-			return len(b)
-		}
-		i += j
-		n := 0
-		for k := i - 1; k >= 0 && b[k] == '\\'; k-- {
-			n++
-		}
-		if n%2 == 0 {
-			return i + 1
-		}
-	}
-	return len(b)
-}
-
-// skipValue returns the index just after the value starting at b[i].
-func skipValue(b []byte, i int) int {
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for ; i < len(b); i++ {
-			switch b[i] {
-			case '"':
-				i = skipString(b, i) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				if depth--; depth == 0 {
-					return i + 1
-				}
-			}
-		}
-		return len(b)
-	}
-	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && b[i] != ' ' && b[i] != '\t' && b[i] != '\n' && b[i] != '\r' {
-		i++
-	}
-	return i
 }
 
 // unquote decodes the JSON string s (with its quotes), checked.
@@ -97,11 +44,11 @@ type memberIter struct {
 
 // newMemberIter starts a walk; ok is false when b is not an object.
 func newMemberIter(b []byte) (memberIter, bool) {
-	i := skipSpace(b, 0)
+	i := jsonstrict.SkipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return memberIter{}, false
 	}
-	return memberIter{b, skipSpace(b, i+1)}, true
+	return memberIter{b, jsonstrict.SkipSpace(b, i+1)}, true
 }
 
 // next returns the next member; ok is false at the end.
@@ -110,16 +57,16 @@ func (it *memberIter) next() (k string, v []byte, ok bool) {
 	if i >= len(b) || b[i] != '"' {
 		return "", nil, false
 	}
-	end := skipString(b, i)
+	end := jsonstrict.SkipString(b, i)
 	if k, ok = knownKey(b[i+1 : end-1]); !ok {
 		k = unquote(b[i:end])
 	}
-	i = skipSpace(b, end)
-	i = skipSpace(b, i+1) // the colon
-	end = skipValue(b, i)
+	i = jsonstrict.SkipSpace(b, end)
+	i = jsonstrict.SkipSpace(b, i+1) // the colon
+	end = jsonstrict.SkipValue(b, i)
 	v = b[i:end]
-	if i = skipSpace(b, end); i < len(b) && b[i] == ',' {
-		i = skipSpace(b, i+1)
+	if i = jsonstrict.SkipSpace(b, end); i < len(b) && b[i] == ',' {
+		i = jsonstrict.SkipSpace(b, i+1)
 	}
 	it.i = i
 	return k, v, true
@@ -142,15 +89,15 @@ func objectMembers(b []byte) (ms []member, ok bool) {
 // arrayItems splits a checked JSON value into its items; ok is false when
 // it is not an array.
 func arrayItems(b []byte) (items [][]byte, ok bool) {
-	i := skipSpace(b, 0)
+	i := jsonstrict.SkipSpace(b, 0)
 	if i >= len(b) || b[i] != '[' {
 		return nil, false
 	}
-	for i = skipSpace(b, i+1); i < len(b) && b[i] != ']'; {
-		end := skipValue(b, i)
+	for i = jsonstrict.SkipSpace(b, i+1); i < len(b) && b[i] != ']'; {
+		end := jsonstrict.SkipValue(b, i)
 		items = append(items, b[i:end])
-		if i = skipSpace(b, end); i < len(b) && b[i] == ',' {
-			i = skipSpace(b, i+1)
+		if i = jsonstrict.SkipSpace(b, end); i < len(b) && b[i] == ',' {
+			i = jsonstrict.SkipSpace(b, i+1)
 		}
 	}
 	return items, true
@@ -202,7 +149,7 @@ type strictScanner struct {
 }
 
 func (s *strictScanner) space(i int) int {
-	j := skipSpace(s.b, i)
+	j := jsonstrict.SkipSpace(s.b, i)
 	if j != i {
 		s.compact = false
 	}
@@ -326,18 +273,26 @@ func (s *strictScanner) array(i, depth int) int {
 		if i = s.value(i, depth); i < 0 {
 			return -1
 		}
-		if i = s.space(i); i >= len(s.b) {
-			return -1
-		}
-		switch s.b[i] {
-		case ']':
-			return i + 1
-		case ',':
-			i = s.space(i + 1)
-		default:
-			return -1
+		var done bool
+		if i, done = s.next(i, ']'); i < 0 || done {
+			return i
 		}
 	}
+}
+
+// next reads what follows an item or a member at i: the closing byte
+// (done, i after it) or a comma (i at what follows); -1 for anything else.
+func (s *strictScanner) next(i int, closing byte) (int, bool) {
+	if i = s.space(i); i >= len(s.b) {
+		return -1, false
+	}
+	switch s.b[i] {
+	case closing:
+		return i + 1, true
+	case ',':
+		return s.space(i + 1), false
+	}
+	return -1, false
 }
 
 func (s *strictScanner) object(i, depth int) int {
@@ -392,74 +347,28 @@ func (s *strictScanner) object(i, depth int) int {
 		if i = s.value(s.space(i+1), depth); i < 0 {
 			return -1
 		}
-		if i = s.space(i); i >= len(s.b) {
-			return -1
-		}
-		switch s.b[i] {
-		case '}':
-			return i + 1
-		case ',':
-			i = s.space(i + 1)
-		default:
-			return -1
+		var done bool
+		if i, done = s.next(i, '}'); i < 0 || done {
+			return i
 		}
 	}
 }
 
-// knownKey returns the protocol's member names as constants, so that
-// reading them allocates nothing.
-func knownKey(k []byte) (string, bool) {
-	switch string(k) {
-	case "@id":
-		return "@id", true
-	case "@type":
-		return "@type", true
-	case "@context":
-		return "@context", true
-	case "@value":
-		return "@value", true
-	case "@language":
-		return "@language", true
-	case "hasPolicy":
-		return "hasPolicy", true
-	case "distribution":
-		return "distribution", true
-	case "format":
-		return "format", true
-	case "accessService":
-		return "accessService", true
-	case "permission":
-		return "permission", true
-	case "prohibition":
-		return "prohibition", true
-	case "action":
-		return "action", true
-	case "constraint":
-		return "constraint", true
-	case "leftOperand":
-		return "leftOperand", true
-	case "operator":
-		return "operator", true
-	case "rightOperand":
-		return "rightOperand", true
-	case "dataset":
-		return "dataset", true
-	case "service":
-		return "service", true
-	case "endpointURL":
-		return "endpointURL", true
-	case "participantId":
-		return "participantId", true
-	case "dct:title":
-		return "dct:title", true
-	case "dct:description":
-		return "dct:description", true
-	case "dct:identifier":
-		return "dct:identifier", true
-	case "providerPid":
-		return "providerPid", true
-	case "consumerPid":
-		return "consumerPid", true
+// knownKeys are the protocol's member names, as constants, so that reading
+// them allocates nothing (a map lookup by string(bytes) does not copy).
+var knownKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{"@id", "@type", "@context", "@value", "@language", "hasPolicy", "distribution", "format",
+		"accessService", "permission", "prohibition", "action", "constraint", "leftOperand", "operator", "rightOperand",
+		"dataset", "service", "endpointURL", "participantId", "dct:title", "dct:description", "dct:identifier",
+		"providerPid", "consumerPid"} {
+		m[k] = k
 	}
-	return "", false
+	return m
+}()
+
+// knownKey returns k as one of the knownKeys.
+func knownKey(k []byte) (string, bool) {
+	s, ok := knownKeys[string(k)]
+	return s, ok
 }
