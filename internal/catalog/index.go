@@ -136,6 +136,10 @@ type index struct {
 	pool           sync.Pool    // *scratch accumulators of searches
 	tz             tokenizer    // used by put, under mu
 	tw             []termWeight // used by put, under mu
+
+	// ids holds every identifier of byID, sorted, for List; newIDs those
+	// added since the last finish.
+	ids, newIDs []string
 }
 
 func newIndex() *index {
@@ -261,6 +265,8 @@ func (ix *index) add(p *prepared) {
 	d := p.d
 	if old, ok := ix.byID[d.id]; ok {
 		ix.kill(old)
+	} else {
+		ix.newIDs = append(ix.newIDs, d.id)
 	}
 	id := int32(len(ix.docs))
 	h := p.h
@@ -362,9 +368,28 @@ func (ix *index) finish() {
 		slices.Sort(ix.latin)
 		ix.pending = ix.pending[:0]
 	}
+	if len(ix.newIDs) > 0 {
+		slices.Sort(ix.newIDs)
+		ix.ids = mergeSorted(ix.ids, ix.newIDs)
+		ix.newIDs = ix.newIDs[:0]
+	}
 	if ix.stale > 4096 && ix.stale > ix.total/4 {
 		ix.compact()
 	}
+}
+
+// mergeSorted merges two sorted lists into a new one.
+func mergeSorted(a, b []string) []string {
+	out := make([]string, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if a[0] <= b[0] {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
+		}
+	}
+	out = append(out, a...)
+	return append(out, b...)
 }
 
 // compact drops the postings of dead documents.

@@ -50,8 +50,8 @@ type Client struct {
 }
 
 // RemoteError is a 4xx or 5xx answer of the counterparty. Body is the
-// protocol Error it sent (*ContractNegotiationError or *TransferError),
-// or nil when it sent none that could be read.
+// protocol Error it sent (*ContractNegotiationError, *TransferError or
+// *CatalogError), or nil when it sent none that could be read.
 type RemoteError struct {
 	Status int
 	URL    string
@@ -65,6 +65,8 @@ func (e *RemoteError) Error() string {
 	case *ContractNegotiationError:
 		code, reason = b.Code, b.Reason
 	case *TransferError:
+		code, reason = b.Code, b.Reason
+	case *CatalogError:
 		code, reason = b.Code, b.Reason
 	}
 	if code != "" {
@@ -82,6 +84,8 @@ func (e *RemoteError) Code() string {
 	case *ContractNegotiationError:
 		return b.Code
 	case *TransferError:
+		return b.Code
+	case *CatalogError:
 		return b.Code
 	}
 	return ""
@@ -194,42 +198,9 @@ func (c *Client) httpClient() *http.Client {
 func (c *Client) do(ctx context.Context, method, u, audience string, body []byte) (Message, error) {
 	var out Message
 	err := c.retry(ctx, func(ctx context.Context) (bool, error) {
-		var rd io.Reader
-		if body != nil {
-			rd = bytes.NewReader(body)
-		}
-		req, err := http.NewRequestWithContext(ctx, method, u, rd)
+		_, b, again, err := c.exchange(ctx, method, u, audience, body, MaxMessageBytes)
 		if err != nil {
-			return false, fmt.Errorf("dsp: %w", err)
-		}
-		req.Header.Set("Accept", "application/json")
-		if body != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		if c.Tokens != nil {
-			tok, err := c.Tokens.Token(ctx, audience)
-			if err != nil {
-				return false, fmt.Errorf("dsp: getting a token for %s: %w", audience, err)
-			}
-			if tok != "" {
-				req.Header.Set("Authorization", tok)
-			}
-		}
-		resp, err := c.httpClient().Do(req)
-		if err != nil {
-			return true, err
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(io.LimitReader(resp.Body, MaxMessageBytes+1))
-		if err != nil {
-			return true, err
-		}
-		if resp.StatusCode >= 300 {
-			re := &RemoteError{Status: resp.StatusCode, URL: u}
-			if m, err := Decode(b); err == nil {
-				re.Body = m
-			}
-			return resp.StatusCode >= 500, re
+			return again, err
 		}
 		if len(bytes.TrimSpace(b)) == 0 {
 			out = nil
@@ -242,6 +213,55 @@ func (c *Client) do(ctx context.Context, method, u, audience string, body []byte
 		return false, nil
 	})
 	return out, err
+}
+
+// exchange makes one try of a request: with its token, reading at most
+// limit+1 bytes of the answer (a longer one is the decoder's to refuse). A
+// 3xx, 4xx or 5xx answer is a *RemoteError; again reports whether a
+// failure may be retried (transport errors and 5xx).
+func (c *Client) exchange(ctx context.Context, method, u, audience string, body []byte, limit int) (http.Header, []byte, bool, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("dsp: %w", err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.Tokens != nil {
+		tok, err := c.Tokens.Token(ctx, audience)
+		if err != nil {
+			return nil, nil, false, fmt.Errorf("dsp: getting a token for %s: %w", audience, err)
+		}
+		if tok != "" {
+			req.Header.Set("Authorization", tok)
+		}
+	}
+	resp, err := c.httpClient().Do(req)
+	if err != nil {
+		return nil, nil, true, err
+	}
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	if n := resp.ContentLength; n > 0 && n <= int64(limit) {
+		buf.Grow(int(n) + bytes.MinRead) // one allocation for a large page (ReadFrom wants MinRead free)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, int64(limit)+1)); err != nil {
+		return nil, nil, true, err
+	}
+	b := buf.Bytes()
+	if resp.StatusCode >= 300 {
+		re := &RemoteError{Status: resp.StatusCode, URL: u}
+		if m, err := Decode(b); err == nil {
+			re.Body = m
+		}
+		return resp.Header, b, resp.StatusCode >= 500, re
+	}
+	return resp.Header, b, false, nil
 }
 
 // retry runs try until it succeeds, fails with retry false, or the
@@ -277,4 +297,196 @@ func (c *Client) retry(ctx context.Context, try func(context.Context) (bool, err
 		return errors.Join(ctx.Err(), last)
 	}
 	return last
+}
+
+// CatalogPage requests one page of a catalog: POST req to u (a provider's
+// <base>/catalog/request or a page link it gave), reading at most
+// MaxCatalogBytes. It returns the page and its links, resolved against u.
+func (c *Client) CatalogPage(ctx context.Context, u, audience string, req *CatalogRequestMessage) (*Catalog, PageLinks, error) {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, PageLinks{}, err
+	}
+	p, err := c.fetchPage(ctx, u, audience, body, MaxCatalogBytes)
+	if err != nil {
+		return nil, PageLinks{}, err
+	}
+	page, err := p.decode()
+	return page, p.links, err
+}
+
+// rawPage is a catalog page as read, not yet decoded.
+type rawPage struct {
+	url   string
+	body  []byte
+	links PageLinks
+	limit int
+}
+
+func (p *rawPage) decode() (*Catalog, error) {
+	m, err := decode(p.body, p.limit)
+	if err != nil {
+		return nil, fmt.Errorf("dsp: the catalog page %s: %w", redactURL(p.url), err)
+	}
+	page, ok := m.(*Catalog)
+	if !ok {
+		return nil, fmt.Errorf("dsp: the catalog page %s: a %s, where a Catalog was expected", redactURL(p.url), m.MessageType())
+	}
+	return page, nil
+}
+
+// fetchPage POSTs an encoded catalog request to u and reads the answer (at
+// most limit bytes) and its links, resolved against u.
+func (c *Client) fetchPage(ctx context.Context, u, audience string, body []byte, limit int) (*rawPage, error) {
+	p := &rawPage{url: u, limit: limit}
+	err := c.retry(ctx, func(ctx context.Context) (bool, error) {
+		h, b, again, err := c.exchange(ctx, http.MethodPost, u, audience, body, limit)
+		if err != nil {
+			return again, err
+		}
+		p.body, p.links = b, parseLinks(h.Values("Link"))
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if p.links, err = p.links.resolve(u); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Catalog reads the whole catalog of the provider at base (its <base>
+// URL): a CatalogRequestMessage without filter, then every page its
+// rel="next" links lead to (on the same scheme and host as base), merged
+// into one Catalog (the first page's head; datasets, nested catalogs and
+// services of every page, each @id once). A page is decoded while the
+// next one is fetched. It stops with an error past lim's pages or bytes,
+// on a page link seen before, on a page of another participant, and on
+// any page that is not a strict 2025-1 Catalog.
+func (c *Client) Catalog(ctx context.Context, base, audience string, lim CatalogLimits) (*Catalog, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pages := make(chan *rawPage, 1)
+	fetched := make(chan error, 1)
+	go func() {
+		defer close(pages)
+		fetched <- c.fetchPages(ctx, base, audience, lim, pages)
+	}()
+	var all *Catalog
+	var m merger
+	i := 0
+	for p := range pages {
+		i++
+		page, err := p.decode()
+		if err == nil && all == nil {
+			all = m.first(page)
+		} else if err == nil {
+			err = m.add(all, page)
+		}
+		if err != nil {
+			cancel()
+			for range pages {
+			}
+			<-fetched
+			return nil, fmt.Errorf("dsp: page %d of the catalog of %s: %w", i, redactURL(base), err)
+		}
+	}
+	if err := <-fetched; err != nil {
+		return nil, err
+	}
+	return all, nil
+}
+
+// fetchPages reads the pages of a catalog into out, following next links
+// within lim.
+func (c *Client) fetchPages(ctx context.Context, base, audience string, lim CatalogLimits, out chan<- *rawPage) error {
+	pages, budget := lim.pages(), lim.bytes()
+	u := strings.TrimRight(base, "/") + "/catalog/request"
+	body, err := json.Marshal(&CatalogRequestMessage{})
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{u: true}
+	var total int64
+	for i := 0; ; i++ {
+		if i == pages {
+			return fmt.Errorf("dsp: the catalog of %s has more than %d pages", redactURL(base), pages)
+		}
+		left := budget - total
+		if left <= 0 {
+			return fmt.Errorf("dsp: the catalog of %s is larger than %d bytes", redactURL(base), budget)
+		}
+		p, err := c.fetchPage(ctx, u, audience, body, int(min(left, MaxCatalogBytes)))
+		if err != nil {
+			return fmt.Errorf("dsp: page %d of the catalog: %w", i+1, err)
+		}
+		if len(p.body) > p.limit {
+			if left < MaxCatalogBytes {
+				return fmt.Errorf("dsp: the catalog of %s is larger than %d bytes", redactURL(base), budget)
+			}
+			return fmt.Errorf("dsp: page %d of the catalog of %s is larger than %d bytes", i+1, redactURL(base), MaxCatalogBytes)
+		}
+		total += int64(len(p.body))
+		select {
+		case out <- p:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		next := p.links.Next
+		switch {
+		case next == "":
+			return nil
+		case !sameOrigin(u, next):
+			return fmt.Errorf("dsp: page %d of the catalog of %s links to another origin (%s)", i+1, redactURL(base), redactURL(next))
+		case seen[next]:
+			return fmt.Errorf("dsp: page %d of the catalog of %s links to a page already read", i+1, redactURL(base))
+		}
+		seen[next] = true
+		u = next
+	}
+}
+
+// Dataset reads one dataset of the provider at base: GET
+// <base>/catalog/datasets/{id}.
+func (c *Client) Dataset(ctx context.Context, base, audience, id string) (*Dataset, error) {
+	m, err := c.Get(ctx, catalogURL(base, id), audience)
+	if err != nil {
+		return nil, err
+	}
+	d, ok := m.(*Dataset)
+	if !ok {
+		typ := "empty answer"
+		if m != nil {
+			typ = m.MessageType()
+		}
+		return nil, fmt.Errorf("dsp: the dataset %s: a %s, where a Dataset was expected", clip(id), typ)
+	}
+	return d, nil
+}
+
+// ResolveBase returns the <base> of the 2025-1 HTTPS binding of the
+// connector at u: u is its root, whose version endpoint names the path
+// appended to it, or u is already the <base> (it has no version endpoint:
+// 404, or an answer that is not a version document).
+func (c *Client) ResolveBase(ctx context.Context, u string) (string, error) {
+	root := strings.TrimRight(u, "/")
+	v, err := c.Versions(ctx, root)
+	var re *RemoteError
+	var me *MessageError
+	switch {
+	case errors.As(err, &re) && re.Status == http.StatusNotFound, errors.As(err, &me):
+		return root, nil
+	case err != nil:
+		return "", err
+	}
+	for _, pv := range v.ProtocolVersions {
+		if pv.Version == Version && pv.Binding == BindingHTTPS {
+			if p := strings.Trim(pv.Path, "/"); p != "" {
+				return root + "/" + p, nil
+			}
+			return root, nil
+		}
+	}
+	return "", fmt.Errorf("dsp: %s serves no Dataspace Protocol %s over HTTPS", redactURL(u), Version)
 }

@@ -3,7 +3,6 @@ package dsp
 import (
 	"github.com/xborder/xborder/internal/jsonstrict"
 
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -76,13 +75,19 @@ func specs() map[string]spec {
 		TypeTransferTerminationMessage:            {keys: coded, new: func() Message { return new(TransferTerminationMessage) }},
 		TypeTransferProcess:                       {keys: []string{"providerPid", "consumerPid", "state"}, new: func() Message { return new(TransferProcess) }},
 		TypeTransferError:                         {keys: coded, new: func() Message { return new(TransferError) }, present: pids},
+		TypeCatalogRequestMessage:                 {keys: []string{"filter"}, new: func() Message { return new(CatalogRequestMessage) }},
+		TypeDatasetRequestMessage:                 {keys: []string{"dataset"}, new: func() Message { return new(DatasetRequestMessage) }},
+		TypeCatalogError:                          {keys: []string{"code", "reason"}, new: func() Message { return new(CatalogError) }},
+		TypeCatalog:                               {keys: catalogKeys(), new: func() Message { return new(Catalog) }},
+		TypeDataset:                               {keys: datasetKeys(), new: func() Message { return new(Dataset) }},
 	}
 }
 
 var messageSpecs = specs()
 
 // Decode reads one message strictly and returns a pointer to its type
-// (*ContractRequestMessage, …). It refuses, with a *[MessageError]: more
+// (*ContractRequestMessage, …, *Catalog, *Dataset; catalog_decode.go adds
+// the catalog protocol's rules). It refuses, with a *[MessageError]: more
 // than MaxMessageBytes; anything but one JSON object; duplicate keys;
 // nesting deeper than 32; an @context that is not an array of strings
 // containing [ContextURL]; an unknown @type; a property the message does
@@ -92,11 +97,15 @@ var messageSpecs = specs()
 // schemas (a ContractRequestMessage has exactly one of callbackAddress
 // and providerPid); and offers, agreements and data addresses that break
 // the 2025-1 schemas (see checkPolicy).
-func Decode(data []byte) (Message, error) {
-	top, err := readObject(data)
+func Decode(data []byte) (Message, error) { return decode(data, MaxMessageBytes) }
+
+// decode is Decode with a size limit.
+func decode(data []byte, limit int) (Message, error) {
+	ms, err := readMembers(data, limit)
 	if err != nil {
 		return nil, err
 	}
+	top := membersMap(ms)
 	if err := checkContext(top["@context"]); err != nil {
 		return nil, err
 	}
@@ -110,7 +119,7 @@ func Decode(data []byte) (Message, error) {
 	}
 	sp, ok := messageSpecs[typ]
 	if !ok {
-		return nil, &MessageError{Code: CodeUnknownType, Path: "@type", Msg: fmt.Sprintf("%q is not a Dataspace Protocol 2025-1 negotiation or transfer message", clip(typ))}
+		return nil, &MessageError{Code: CodeUnknownType, Path: "@type", Msg: fmt.Sprintf("%q is not a Dataspace Protocol 2025-1 message", clip(typ))}
 	}
 	for _, k := range sortedKeys(top) {
 		if k == "@context" || k == "@type" || slices.Contains(sp.keys, k) || isExtension(k) {
@@ -124,7 +133,11 @@ func Decode(data []byte) (Message, error) {
 		}
 	}
 	m := sp.new()
-	if err := json.Unmarshal(data, m); err != nil {
+	if r, ok := m.(interface{ readRaw([]byte) error }); ok {
+		if err := r.readRaw(data); err != nil {
+			return nil, err
+		}
+	} else if err := json.Unmarshal(data, m); err != nil {
 		return nil, jsonErr(err)
 	}
 	switch t := m.(type) {
@@ -147,7 +160,7 @@ func Decode(data []byte) (Message, error) {
 
 // DecodeVersionResponse reads the body of the version endpoint.
 func DecodeVersionResponse(data []byte) (*VersionResponse, error) {
-	top, err := readObject(data)
+	top, err := readObject(data, MaxMessageBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -179,20 +192,38 @@ func DecodeVersionResponse(data []byte) (*VersionResponse, error) {
 	return &v, nil
 }
 
-// readObject checks the size and the syntax of data and returns its
-// top-level members.
-func readObject(data []byte) (map[string]json.RawMessage, error) {
-	if len(data) > MaxMessageBytes {
-		return nil, &MessageError{Code: CodeTooLarge, Msg: fmt.Sprintf("the message is %d bytes; the limit is %d", len(data), MaxMessageBytes)}
+// readObject checks the size (at most limit bytes) and the syntax of data
+// and returns its top-level members.
+func readObject(data []byte, limit int) (map[string]json.RawMessage, error) {
+	ms, err := readMembers(data, limit)
+	if err != nil {
+		return nil, err
+	}
+	return membersMap(ms), nil
+}
+
+// readMembers checks the size and the syntax of data and returns its
+// top-level members in document order (sharing memory with data).
+func readMembers(data []byte, limit int) ([]member, error) {
+	if len(data) > limit {
+		return nil, &MessageError{Code: CodeTooLarge, Msg: fmt.Sprintf("the message is %d bytes; the limit is %d", len(data), limit)}
 	}
 	if err := scanJSON(data); err != nil {
 		return nil, err
 	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(data, &top); err != nil || top == nil {
+	ms, ok := objectMembers(data)
+	if !ok {
 		return nil, badMsg("", "a message is a JSON object")
 	}
-	return top, nil
+	return ms, nil
+}
+
+func membersMap(ms []member) map[string]json.RawMessage {
+	top := make(map[string]json.RawMessage, len(ms))
+	for _, m := range ms {
+		top[m.key] = m.val
+	}
+	return top
 }
 
 func checkContext(raw json.RawMessage) error {
@@ -257,6 +288,18 @@ func sortedKeys[V any](m map[string]V) []string {
 // maxDepth deep and without duplicate keys (JSON-LD processors and plain
 // JSON readers would disagree on which duplicate counts).
 func scanJSON(data []byte) error {
+	if ok, _ := scanStrict(data, maxDepth); ok {
+		return nil
+	}
+	if err := scanJSONSlow(data); err != nil {
+		return err
+	}
+	return badMsg("", "not JSON") // scanStrict and the slow path disagree: refuse
+}
+
+// scanJSONSlow is scanJSON with encoding/json and jsonstrict, which say
+// what is wrong.
+func scanJSONSlow(data []byte) error {
 	if !json.Valid(data) {
 		var v any
 		err := json.Unmarshal(data, &v)
@@ -554,8 +597,16 @@ func ReadPolicyHead(raw json.RawMessage) (PolicyHead, error) {
 }
 
 // CheckPolicy checks an offer (typ "Offer") or an agreement ("Agreement")
-// as it travels in a message; see checkPolicy.
-func CheckPolicy(raw json.RawMessage, typ string) error { return checkPolicy("", raw, typ) }
+// as it travels in a message; see checkPolicy. raw need not have been
+// checked: duplicate keys and deep nesting are refused too.
+func CheckPolicy(raw json.RawMessage, typ string) error {
+	if raw != nil {
+		if err := scanJSON(raw); err != nil {
+			return err
+		}
+	}
+	return checkPolicy("", raw, typ)
+}
 
 // checkPolicy checks the shape the 2025-1 schemas give an offer in a
 // message (MessageOffer, with the @id and target every negotiation
@@ -568,63 +619,139 @@ func CheckPolicy(raw json.RawMessage, typ string) error { return checkPolicy("",
 // or IRIs. It does not decide what the policy means: that is the policy
 // engine's job. A number or boolean rightOperand is accepted although the
 // schema asks for a string, object or array, because ODRL writers
-// (internal/contract among them) use JSON literals for counts.
+// (internal/contract among them) use JSON literals for counts. raw has
+// been checked by scanJSON (it is part of a decoded message); members are
+// checked in the order of their keys.
 func checkPolicy(path string, raw json.RawMessage, typ string) error {
+	_, err := checkPolicyShape(path, raw, typ, false)
+	return err
+}
+
+// sortedMembers appends the members of a checked object to buf, sorted by
+// key (buf lets callers keep small objects off the heap).
+func sortedMembers(b []byte, buf []member) ([]member, bool) {
+	it, ok := newMemberIter(b)
+	if !ok {
+		return nil, false
+	}
+	ms := buf[:0]
+	for k, v, ok := it.next(); ok; k, v, ok = it.next() {
+		ms = append(ms, member{k, v})
+	}
+	slices.SortFunc(ms, func(a, b member) int { return strings.Compare(a.key, b.key) })
+	return ms, true
+}
+
+// get returns the value of the member named k.
+func get(ms []member, k string) ([]byte, bool) {
+	for _, m := range ms {
+		if m.key == k {
+			return m.val, true
+		}
+	}
+	return nil, false
+}
+
+// checkPolicyShape is checkPolicy; inCatalog checks an offer as a catalog
+// carries it instead of one in a message. It returns the policy's @id.
+func checkPolicyShape(path string, raw json.RawMessage, typ string, inCatalog bool) (string, error) {
+	id, err := checkPolicyRel(raw, typ, inCatalog)
+	return id, within(err, path)
+}
+
+// within puts err, a *MessageError whose path is relative to a value, at
+// that value's path (seg: a member's name, an item's "[i]" or a path);
+// other errors pass. Checks report paths relative to what they check and
+// their callers add where it is, so that a valid message builds no path.
+func within(err error, seg string) error {
+	me, ok := err.(*MessageError)
+	if !ok || seg == "" {
+		return err
+	}
+	switch {
+	case me.Path == "":
+		me.Path = seg
+	case me.Path[0] == '[':
+		me.Path = seg + me.Path
+	default:
+		me.Path = seg + "." + me.Path
+	}
+	return me
+}
+
+// item is the path segment of an array's item i.
+func item(i int) string { return "[" + strconv.Itoa(i) + "]" }
+
+func checkPolicyRel(raw json.RawMessage, typ string, inCatalog bool) (string, error) {
 	terms, err := odrlTerms()
 	if err != nil {
-		return fmt.Errorf("dsp: reading the pinned ODRL profile context: %w", err)
+		return "", fmt.Errorf("dsp: reading the pinned ODRL profile context: %w", err)
 	}
-	if raw == nil || bytes.Equal(raw, []byte("null")) {
-		return badMsg(path, "missing; it is required")
+	if raw == nil || isNull(raw) {
+		return "", badMsg("", "missing; it is required")
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var p map[string]any
-	if err := dec.Decode(&p); err != nil || p == nil {
-		return badMsg(path, "must be an object (an ODRL %s)", typ)
+	var buf [8]member
+	p, ok := sortedMembers(raw, buf[:0])
+	if !ok {
+		return "", badMsg("", "must be an object (an ODRL %s)", typ)
 	}
-	at := func(k string) string { return joinPath(path, k) }
-	if p["@type"] != typ {
-		return badMsg(at("@type"), "must be %q", typ)
+	if t, ok := get(p, "@type"); ok || !inCatalog {
+		if s, _ := stringValue(t); s != typ {
+			return "", badMsg("@type", "must be %q", typ)
+		}
 	}
 	musts := []string{"@id", "target"}
-	if typ == "Agreement" {
+	switch {
+	case inCatalog:
+		musts = musts[:1]
+		if _, ok := get(p, "target"); ok {
+			return "", badMsg("target", "an offer in a catalog carries no target (Dataspace Protocol 2025-1: the enclosing dataset is the target)")
+		}
+	case typ == "Agreement":
 		musts = append(musts, "assigner", "assignee")
 	}
 	for _, k := range musts {
-		if s, ok := p[k].(string); !ok || s == "" {
-			return badMsg(at(k), "missing or not a non-empty string; it is required")
+		if v, _ := get(p, k); len(v) == 0 || v[0] != '"' || len(v) == 2 {
+			return "", badMsg(k, "missing or not a non-empty string; it is required")
 		}
 	}
-	for _, k := range sortedKeys(p) {
+	var id string
+	for _, m := range p {
+		k := m.key
 		switch k {
 		case "@id", "@type", "target", "assigner", "assignee":
-			if _, ok := p[k].(string); !ok {
-				return badMsg(at(k), "must be a string")
+			s, ok := stringValue(m.val)
+			if !ok {
+				return "", badMsg(k, "must be a string")
+			}
+			if k == "@id" {
+				id = s
 			}
 		case "timestamp":
-			s, ok := p[k].(string)
+			s, ok := stringValue(m.val)
 			if typ != "Agreement" || !ok || !xsdDateTime.MatchString(s) {
-				return badMsg(at(k), "an agreement's timestamp is an xsd:dateTime string")
+				return "", badMsg(k, "an agreement's timestamp is an xsd:dateTime string")
 			}
 		case "profile":
-			if err := checkProfile(at(k), p[k]); err != nil {
-				return err
+			if !isProfile(m.val) {
+				return "", badMsg(k, "must be a string or an array of strings")
 			}
 		case "permission", "prohibition", "obligation":
-			if err := checkRules(at(k), p[k], terms); err != nil {
-				return err
+			if err := checkRules(m.val, terms); err != nil {
+				return "", within(err, k)
 			}
 		default:
-			if err := checkTerm(at(k), k, terms); err != nil {
-				return err
+			if err := checkTerm(k, terms); err != nil {
+				return "", err
 			}
 		}
 	}
-	if p["permission"] == nil && p["prohibition"] == nil {
-		return badMsg(path, "an %s needs a permission or a prohibition", typ)
+	_, perm := get(p, "permission")
+	_, proh := get(p, "prohibition")
+	if !perm && !proh {
+		return "", badMsg("", "an %s needs a permission or a prohibition", typ)
 	}
-	return nil
+	return id, nil
 }
 
 func joinPath(base, key string) string {
@@ -634,113 +761,139 @@ func joinPath(base, key string) string {
 	return base + "." + key
 }
 
-func checkTerm(path, k string, terms map[string]bool) error {
+// checkTerm checks a member name k, at path k.
+func checkTerm(k string, terms map[string]bool) error {
 	if isExtension(k) || terms[k] {
 		return nil
 	}
 	if strings.HasPrefix(k, "@") {
-		return badMsg(path, "JSON-LD keyword %s is not accepted here", clip(k))
+		return badMsg(k, "JSON-LD keyword %s is not accepted here", clip(k))
 	}
-	return badMsg(path, "%q is not defined by the Dataspace Protocol context and would be dropped by JSON-LD processors; write it as a compact IRI such as odrl:%s", clip(k), clip(k))
+	return badMsg(k, "%q is not defined by the Dataspace Protocol context and would be dropped by JSON-LD processors; write it as a compact IRI such as odrl:%s", clip(k), clip(k))
 }
 
-func checkProfile(path string, v any) error {
-	switch x := v.(type) {
-	case string:
-		return nil
-	case []any:
-		for _, e := range x {
-			if _, ok := e.(string); !ok {
-				return badMsg(path, "must be a string or an array of strings")
-			}
+// isProfile reports whether v is a string or an array of strings.
+func isProfile(v []byte) bool {
+	if _, ok := stringValue(v); ok {
+		return true
+	}
+	items, ok := arrayItems(v)
+	if !ok {
+		return false
+	}
+	for _, e := range items {
+		if _, ok := stringValue(e); !ok {
+			return false
 		}
-		return nil
 	}
-	return badMsg(path, "must be a string or an array of strings")
+	return true
 }
 
-func checkRules(path string, v any, terms map[string]bool) error {
-	rs, ok := v.([]any)
+func checkRules(v []byte, terms map[string]bool) error {
+	rs, ok := arrayItems(v)
 	if !ok || len(rs) == 0 {
-		return badMsg(path, "must be an array of at least one rule")
+		return badMsg("", "must be an array of at least one rule")
 	}
-	for i, r := range rs {
-		rp := path + "[" + strconv.Itoa(i) + "]"
-		m, ok := r.(map[string]any)
-		if !ok {
-			return badMsg(rp, "a rule is an object")
-		}
-		if s, ok := m["action"].(string); !ok || s == "" {
-			return badMsg(rp+".action", "missing or not a string; a rule needs an action")
-		}
-		for _, k := range sortedKeys(m) {
-			kp := rp + "." + k
-			switch k {
-			case "action", "@id", "@type", "assigner", "assignee":
-			case "target":
-				return badMsg(kp, "a rule inside a negotiated policy carries no target (Dataspace Protocol 2025-1: the policy's target is the dataset)")
-			case "constraint":
-				if err := checkConstraints(kp, m[k], terms); err != nil {
-					return err
-				}
-			case "duty", "obligation":
-				if err := checkRules(kp, m[k], terms); err != nil {
-					return err
-				}
-			default:
-				if err := checkTerm(kp, k, terms); err != nil {
-					return err
-				}
-			}
+	return checkEach(rs, terms, checkRule)
+}
+
+// checkEach checks every item with check, at the item's path.
+func checkEach(items [][]byte, terms map[string]bool, check func([]byte, map[string]bool) error) error {
+	for i, x := range items {
+		if err := check(x, terms); err != nil {
+			return within(err, item(i))
 		}
 	}
 	return nil
 }
 
-func checkConstraints(path string, v any, terms map[string]bool) error {
-	cs, ok := v.([]any)
+func checkRule(r []byte, terms map[string]bool) error {
+	var buf [8]member
+	m, ok := sortedMembers(r, buf[:0])
 	if !ok {
-		return badMsg(path, "must be an array of constraints")
+		return badMsg("", "a rule is an object")
 	}
-	for i, c := range cs {
-		cp := path + "[" + strconv.Itoa(i) + "]"
-		m, ok := c.(map[string]any)
-		if !ok {
-			return badMsg(cp, "a constraint is an object")
-		}
-		var logical []string
-		for _, op := range []string{"and", "andSequence", "or", "xone"} {
-			if _, ok := m[op]; ok {
-				logical = append(logical, op)
+	if a, _ := get(m, "action"); len(a) == 0 || a[0] != '"' || len(a) == 2 {
+		return badMsg("action", "missing or not a string; a rule needs an action")
+	}
+	for _, x := range m {
+		switch x.key {
+		case "action", "@id", "@type", "assigner", "assignee":
+		case "target":
+			return badMsg(x.key, "a rule inside a negotiated policy carries no target (Dataspace Protocol 2025-1: the policy's target is the dataset)")
+		case "constraint":
+			if err := checkConstraints(x.val, terms); err != nil {
+				return within(err, x.key)
 			}
-		}
-		switch {
-		case len(logical) > 1:
-			return badMsg(cp, "a logical constraint has exactly one of and, andSequence, or, xone")
-		case len(logical) == 1:
-			if err := checkConstraints(cp+"."+logical[0], m[logical[0]], terms); err != nil {
-				return err
+		case "duty", "obligation":
+			if err := checkRules(x.val, terms); err != nil {
+				return within(err, x.key)
 			}
 		default:
-			if s, ok := m["leftOperand"].(string); !ok || s == "" {
-				return badMsg(cp+".leftOperand", "missing or not a string")
-			}
-			if s, ok := m["operator"].(string); !ok || !slices.Contains(operators, s) {
-				return badMsg(cp+".operator", "missing or not one of %s", strings.Join(operators, ", "))
-			}
-			if r, ok := m["rightOperand"]; !ok || r == nil {
-				return badMsg(cp+".rightOperand", "missing")
-			}
-		}
-		for _, k := range sortedKeys(m) {
-			switch k {
-			case "and", "andSequence", "or", "xone", "leftOperand", "operator", "rightOperand", "@id", "@type":
-			default:
-				if err := checkTerm(cp+"."+k, k, terms); err != nil {
-					return err
-				}
+			if err := checkTerm(x.key, terms); err != nil {
+				return err
 			}
 		}
 	}
 	return nil
+}
+
+// logicalOperators are the members of a logical constraint.
+var logicalOperators = []string{"and", "andSequence", "or", "xone"}
+
+func checkConstraints(v []byte, terms map[string]bool) error {
+	cs, ok := arrayItems(v)
+	if !ok {
+		return badMsg("", "must be an array of constraints")
+	}
+	return checkEach(cs, terms, checkConstraint)
+}
+
+func checkConstraint(c []byte, terms map[string]bool) error {
+	var buf [8]member
+	m, ok := sortedMembers(c, buf[:0])
+	if !ok {
+		return badMsg("", "a constraint is an object")
+	}
+	logical, n := "", 0
+	for _, op := range logicalOperators {
+		if _, ok := get(m, op); ok {
+			logical, n = op, n+1
+		}
+	}
+	switch {
+	case n > 1:
+		return badMsg("", "a logical constraint has exactly one of and, andSequence, or, xone")
+	case n == 1:
+		sub, _ := get(m, logical)
+		if err := checkConstraints(sub, terms); err != nil {
+			return within(err, logical)
+		}
+	default:
+		if l, _ := get(m, "leftOperand"); len(l) == 0 || l[0] != '"' || len(l) == 2 {
+			return badMsg("leftOperand", "missing or not a string")
+		}
+		if o, _ := get(m, "operator"); !slices.Contains(operators, unquoted(o)) {
+			return badMsg("operator", "missing or not one of %s", strings.Join(operators, ", "))
+		}
+		if r, ok := get(m, "rightOperand"); !ok || isNull(r) {
+			return badMsg("rightOperand", "missing")
+		}
+	}
+	for _, x := range m {
+		switch x.key {
+		case "and", "andSequence", "or", "xone", "leftOperand", "operator", "rightOperand", "@id", "@type":
+		default:
+			if err := checkTerm(x.key, terms); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// unquoted is the string a checked JSON value holds ("" if it is not one).
+func unquoted(v []byte) string {
+	s, _ := stringValue(v)
+	return s
 }

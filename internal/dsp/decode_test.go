@@ -26,9 +26,7 @@ func TestDecodeRefuses(t *testing.T) {
 	agreement := func(a string) string {
 		return msg("ContractAgreementMessage", pidsJSON+`,"agreement":`+a)
 	}
-	cases := []struct {
-		name, doc, code, path string
-	}{
+	cases := []refusal{
 		{"not JSON", `{"@context":`, CodeBadMessage, ""},
 		{"an array", `[1,2]`, CodeBadMessage, ""},
 		{"two values", msg("ContractNegotiation", pidsJSON+`,"state":"REQUESTED"`) + `{}`, CodeBadMessage, ""},
@@ -40,7 +38,7 @@ func TestDecodeRefuses(t *testing.T) {
 		{"type array", `{` + ctx + `,"@type":["ContractNegotiation"],` + pidsJSON + `,"state":"REQUESTED"}`, CodeBadMessage, "@type"},
 		{"unknown type", msg("ContractWish", pidsJSON), CodeUnknownType, "@type"},
 		{"prefixed type", msg("dspace:ContractNegotiation", pidsJSON+`,"state":"REQUESTED"`), CodeUnknownType, "@type"},
-		{"catalog type", msg("CatalogRequestMessage", ""), CodeUnknownType, "@type"},
+		{"not a message type", msg("DataService", `"@id":"urn:s","endpointURL":"https://p.example/dsp"`), CodeUnknownType, "@type"},
 		{"unknown property", msg("ContractNegotiation", pidsJSON+`,"state":"REQUESTED","status":"x"`), CodeBadMessage, "status"},
 		{"case-folded property", msg("ContractNegotiation", `"ProviderPid":"urn:uuid:p","consumerPid":"urn:uuid:c","state":"REQUESTED"`), CodeBadMessage, "ProviderPid"},
 		{"duplicate key", msg("ContractNegotiation", pidsJSON+`,"state":"REQUESTED","state":"FINALIZED"`), CodeBadMessage, "state"},
@@ -87,6 +85,14 @@ func TestDecodeRefuses(t *testing.T) {
 		{"too deep", msg("ContractRequestMessage", `"consumerPid":"c","callbackAddress":"https://c.example","offer":`+strings.Repeat(`[`, 40)+strings.Repeat(`]`, 40)), CodeBadMessage, ""},
 		{"too large", msg("ContractAgreementVerificationMessage", pidsJSON+`,"x:pad":"`+strings.Repeat("a", MaxMessageBytes)+`"`), CodeTooLarge, ""},
 	}
+	checkRefusals(t, cases)
+}
+
+// refusal is a message Decode must refuse with code, at path.
+type refusal struct{ name, doc, code, path string }
+
+func checkRefusals(t *testing.T, cases []refusal) {
+	t.Helper()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			m, err := Decode([]byte(c.doc))

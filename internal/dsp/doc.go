@@ -1,7 +1,7 @@
 // Package dsp is the Dataspace Protocol 2025-1 control plane of an xborder
 // connector (the interconnection layer of the seed white paper, §2.1.2):
-// contract negotiation and transfer process, provider and consumer side,
-// over HTTPS with JSON-LD messages.
+// catalog, contract negotiation and transfer process, provider and
+// consumer side, over HTTPS with JSON-LD messages.
 //
 // # Messages
 //
@@ -54,6 +54,22 @@
 // ([SQLStore.EventsAfter], [SQLStore.Cursor]): the connector audits each
 // step from there ([Event.AuditEvent]).
 //
+// # Catalog
+//
+// The provider serves POST <base>/catalog/request (a [Catalog]) and GET
+// <base>/catalog/datasets/{id} (a [Dataset]) from a [CatalogSource] the
+// connector supplies (Config.Catalog), which sees the authenticated caller
+// and may filter per requester. Pages are cut by dataset @id (keyset
+// cursors, stable when datasets come and go), at most
+// Config.CatalogPageSize datasets and below MaxMessageBytes each, and
+// linked with Link headers (rel="next", rel="previous", as the catalog
+// HTTPS binding names them); a page link is POSTed the same
+// CatalogRequestMessage. Filter expressions are not supported (400,
+// [CodeUnsupportedFilter]). [Client.Catalog] reads a whole catalog across
+// its pages, within bounds ([CatalogLimits]), following links on the same
+// origin only; [Client.Dataset] reads one dataset; [Client.ResolveBase]
+// finds a connector's <base> from its root URL.
+//
 // # Errors on the wire
 //
 // Initial requests are answered 201 with the process, other messages 200.
@@ -61,5 +77,8 @@
 // ContractNegotiationError or TransferError whose code is stable
 // ([CodeInvalidTransition], [CodeBadMessage], …); an unknown process, a
 // process of another party and a request that does not authenticate all
-// get 404, as the protocol asks, so that nothing is revealed.
+// get 404, as the protocol asks, so that nothing is revealed. The catalog
+// endpoints answer the same way with a CatalogError: 400 for a bad request,
+// 404 for an unknown dataset, one hidden from the caller, and a request
+// that does not authenticate.
 package dsp

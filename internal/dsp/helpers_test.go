@@ -131,13 +131,16 @@ type testNode struct {
 	start  TransferStarter
 	client *Client
 	conns  int
+	opts   nodeOpts
 }
 
 type nodeOpts struct {
-	policy  NegotiationPolicy
-	starter TransferStarter
-	client  *Client
-	conns   int // SQLite connections (default 4)
+	policy   NegotiationPolicy
+	starter  TransferStarter
+	client   *Client
+	conns    int // SQLite connections (default 4)
+	catalog  CatalogSource
+	pageSize int
 }
 
 func fastClient(tok string) *Client {
@@ -147,7 +150,7 @@ func fastClient(tok string) *Client {
 func newTestNode(t testing.TB, did, tok string, o nodeOpts) *testNode {
 	t.Helper()
 	tn := &testNode{t: t, did: did, token: tok, path: filepath.Join(t.TempDir(), "xborder.db"), swap: &swapHandler{}, sink: &sink{},
-		policy: o.policy, start: o.starter, client: o.client, conns: o.conns}
+		policy: o.policy, start: o.starter, client: o.client, conns: o.conns, opts: o}
 	if tn.conns == 0 {
 		tn.conns = 4
 	}
@@ -174,7 +177,7 @@ func (tn *testNode) open() {
 	tn.db = openDBConns(tn.t, tn.path, tn.conns)
 	tn.store = openStore(tn.t, tn.db)
 	n, err := New(Config{ParticipantID: tn.did, PublicURL: tn.srv.URL, Store: tn.store, Auth: tokens, Policy: tn.policy,
-		Transfers: tn.start, Events: tn.sink, Client: tn.client})
+		Transfers: tn.start, Events: tn.sink, Client: tn.client, Catalog: tn.opts.catalog, CatalogPageSize: tn.opts.pageSize})
 	if err != nil {
 		tn.t.Fatal(err)
 	}

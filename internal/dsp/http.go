@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -66,6 +67,8 @@ func errorStatus(err error) (int, string, string) {
 //	GET  <base>/transfers/{providerPid}
 //	POST <base>/transfers/request                       201, idempotent on consumerPid
 //	POST <base>/transfers/{providerPid}/{start,completion,termination,suspension}
+//	POST <base>/catalog/request[?cursor=…]              200, Link: rel="next", rel="previous"
+//	GET  <base>/catalog/datasets/{id}                   200 (catalog_server.go)
 //	consumer endpoints (the callback address is <base> too):
 //	POST <base>/negotiations/offers                     201 (provider-initiated)
 //	GET  <base>/negotiations/{consumerPid}
@@ -109,6 +112,10 @@ func (n *Node) routes() http.Handler {
 	mux.HandleFunc("POST "+b+"/transfers/{pid}/completion", n.receive(KindTransfer, TypeTransferCompletionMessage, both...))
 	mux.HandleFunc("POST "+b+"/transfers/{pid}/termination", n.receive(KindTransfer, TypeTransferTerminationMessage, both...))
 	mux.HandleFunc("POST "+b+"/transfers/{pid}/suspension", n.receive(KindTransfer, TypeTransferSuspensionMessage, both...))
+
+	mux.HandleFunc("POST "+b+"/catalog/request", n.catalogRequest)
+	mux.HandleFunc("GET "+b+"/catalog/datasets/{id...}", n.catalogDataset)
+	mux.HandleFunc("GET "+b+"/catalog/datasets", n.catalogDataset) // no id: 404, not the mux's redirect
 	return cleanPaths(mux)
 }
 
@@ -131,10 +138,12 @@ func (n *Node) roleOf(ctx context.Context, k Kind, pid string, roles []Role) (Ro
 
 // cleanPaths collapses repeated slashes and drops a trailing slash, so
 // that a callbackAddress written with or without a final "/" works (the
-// mux would redirect a POST, losing its body).
+// mux would redirect a POST, losing its body). It works on the escaped
+// path: an escaped slash (%2F, as in a dataset IRI in
+// /catalog/datasets/{id}) is part of a segment, not a separator.
 func cleanPaths(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := r.URL.Path
+		p := r.URL.EscapedPath()
 		if strings.Contains(p, "//") || (len(p) > 1 && strings.HasSuffix(p, "/")) {
 			for strings.Contains(p, "//") {
 				p = strings.ReplaceAll(p, "//", "/")
@@ -142,9 +151,11 @@ func cleanPaths(h http.Handler) http.Handler {
 			if len(p) > 1 {
 				p = strings.TrimSuffix(p, "/")
 			}
-			r2 := r.Clone(r.Context())
-			r2.URL.Path, r2.URL.RawPath = p, ""
-			r = r2
+			if up, err := url.PathUnescape(p); err == nil {
+				r2 := r.Clone(r.Context())
+				r2.URL.Path, r2.URL.RawPath = up, p
+				r = r2
+			}
 		}
 		h.ServeHTTP(w, r)
 	})

@@ -13,8 +13,9 @@ import (
 	"time"
 )
 
-// raw sends a request and returns the status and the decoded body.
-func raw(t *testing.T, method, u, auth, contentType, body string) (int, Message, []byte) {
+// sendRaw sends a request with an Authorization and a Content-Type header
+// (when not empty) and returns the answer and its body.
+func sendRaw(t *testing.T, method, u, auth, contentType, body string) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, u, strings.NewReader(body))
 	if err != nil {
@@ -32,6 +33,13 @@ func raw(t *testing.T, method, u, auth, contentType, body string) (int, Message,
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+// raw sends a request and returns the status and the decoded body.
+func raw(t *testing.T, method, u, auth, contentType, body string) (int, Message, []byte) {
+	t.Helper()
+	resp, b := sendRaw(t, method, u, auth, contentType, body)
 	if len(bytes.TrimSpace(b)) == 0 {
 		return resp.StatusCode, nil, b
 	}

@@ -190,6 +190,14 @@ type Config struct {
 	Transfers TransferStarter
 	// Events receives every step; nil drops them.
 	Events EventSink
+	// Catalog supplies the datasets of the catalog protocol, filtered per
+	// caller; nil serves an empty catalog (and 404 for every dataset), so
+	// a connector that only consumes still answers the protocol.
+	Catalog CatalogSource
+	// CatalogPageSize is the number of datasets per catalog page (default
+	// DefaultCatalogPageSize, at most MaxCatalogPageSize); a page also
+	// stays below MaxMessageBytes.
+	CatalogPageSize int
 	// Client sends messages to counterparties; nil uses a zero Client.
 	Client *Client
 	// Auth of the version endpoint entry; ServiceID and IdentifierType too.
@@ -236,6 +244,8 @@ func New(cfg Config) (*Node, error) {
 		return nil, errors.New("dsp: Config.Auth is required")
 	case cfg.Policy == nil:
 		return nil, errors.New("dsp: Config.Policy is required")
+	case cfg.CatalogPageSize < 0 || cfg.CatalogPageSize > MaxCatalogPageSize:
+		return nil, fmt.Errorf("dsp: Config.CatalogPageSize must be between 1 and %d (0: %d)", MaxCatalogPageSize, DefaultCatalogPageSize)
 	}
 	u, err := url.Parse(cfg.PublicURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
@@ -255,6 +265,9 @@ func New(cfg Config) (*Node, error) {
 	}
 	if cfg.NewPID == nil {
 		cfg.NewPID = NewUUID
+	}
+	if cfg.CatalogPageSize == 0 {
+		cfg.CatalogPageSize = DefaultCatalogPageSize
 	}
 	n := &Node{cfg: cfg, base: base, client: cfg.Client, log: cfg.Logger}
 	if n.client == nil {

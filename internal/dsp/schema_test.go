@@ -49,8 +49,11 @@ var loadSchemas = sync.OnceValues(func() (*schemaSet, error) {
 // schemaFor maps a message @type to its schema $id.
 func schemaFor(typ string) string {
 	dir := "negotiation"
-	if strings.HasPrefix(typ, "Transfer") {
+	switch {
+	case strings.HasPrefix(typ, "Transfer"):
 		dir = "transfer"
+	case strings.HasPrefix(typ, "Catalog"), strings.HasPrefix(typ, "Dataset"):
+		dir = "catalog"
 	}
 	if typ == "VersionResponse" {
 		return "https://w3id.org/dspace/2025/1/common/protocol-version-schema.json"

@@ -116,3 +116,67 @@ func Decode(data []byte, v any) error {
 	}
 	return nil
 }
+
+// Walking JSON already known to be valid (json.Valid, or Check): the index
+// after a value, a string or white space, by one pass over the bytes and
+// without checking the syntax again. Input that is not valid JSON gives
+// meaningless indexes, never a panic past len(b).
+
+// IsSpace reports whether c is JSON white space.
+func IsSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// SkipSpace returns the index of the first byte at or after i that is not
+// white space.
+func SkipSpace(b []byte, i int) int {
+	for i < len(b) && IsSpace(b[i]) {
+		i++
+	}
+	return i
+}
+
+// SkipString returns the index just after the string starting at b[i]
+// (a quote): the next quote not escaped by an odd run of backslashes.
+func SkipString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		j := bytes.IndexByte(b[i:], '"')
+		if j < 0 {
+			return len(b)
+		}
+		i += j
+		n := 0
+		for k := i - 1; k >= 0 && b[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 0 {
+			return i + 1
+		}
+	}
+	return len(b)
+}
+
+// SkipValue returns the index just after the value starting at b[i].
+func SkipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return SkipString(b, i)
+	case '{', '[':
+		depth := 0
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case '"':
+				i = SkipString(b, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return len(b)
+	}
+	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && !IsSpace(b[i]) {
+		i++
+	}
+	return i
+}

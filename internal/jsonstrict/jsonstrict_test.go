@@ -2,6 +2,7 @@ package jsonstrict
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -49,6 +50,42 @@ func FuzzCheck(f *testing.F) {
 		e := Check(b, 16)
 		if e != nil && !e.Depth && !strings.HasSuffix(e.Path, e.Key) {
 			t.Fatalf("path %q does not end with the key %q", e.Path, e.Key)
+		}
+	})
+}
+
+// FuzzSkipValue: on valid JSON, SkipValue ends each value where
+// encoding/json does: the whole input for the top-level value, each item
+// of an array.
+func FuzzSkipValue(f *testing.F) {
+	for _, s := range []string{` {"a":"x\"}","b":[1,{"c":"\\"}],"d":null} `, `["\\\\\"",-1.5e3,true,{}]`, `"\u0022"`, `12`, `[ ]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if !json.Valid(data) {
+			return
+		}
+		i := SkipSpace(data, 0)
+		if end := SkipValue(data, i); SkipSpace(data, end) != len(data) {
+			t.Fatalf("%q: the value ends at %d", data, end)
+		}
+		var items []json.RawMessage
+		if json.Unmarshal(data, &items) != nil || data[i] != '[' {
+			return
+		}
+		n := 0
+		for j := SkipSpace(data, i+1); data[j] != ']'; n++ {
+			end := SkipValue(data, j)
+			var want, got any
+			if json.Unmarshal(items[n], &want) != nil || json.Unmarshal(data[j:end], &got) != nil || !reflect.DeepEqual(got, want) {
+				t.Fatalf("%q: item %d is %q, want %q", data, n, data[j:end], items[n])
+			}
+			if j = SkipSpace(data, end); data[j] == ',' {
+				j = SkipSpace(data, j+1)
+			}
+		}
+		if n != len(items) {
+			t.Fatalf("%q: %d items, want %d", data, n, len(items))
 		}
 	})
 }

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/xborder/xborder/internal/jsonstrict"
 )
 
 // CopyJSONL reads JSON Lines from src (one object per line), applies the
@@ -103,16 +105,14 @@ type jsonWorker struct {
 }
 
 func trimJSONSpace(b []byte) []byte {
-	for len(b) > 0 && isJSONSpace(b[0]) {
+	for len(b) > 0 && jsonstrict.IsSpace(b[0]) {
 		b = b[1:]
 	}
-	for len(b) > 0 && isJSONSpace(b[len(b)-1]) {
+	for len(b) > 0 && jsonstrict.IsSpace(b[len(b)-1]) {
 		b = b[:len(b)-1]
 	}
 	return b
 }
-
-func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
 // object transforms one JSON object (a whole line, trimmed).
 func (jw *jsonWorker) object(dst []byte, line []byte) ([]byte, error) {
@@ -127,19 +127,19 @@ func (jw *jsonWorker) object(dst []byte, line []byte) ([]byte, error) {
 	}
 	dst = append(dst, '{')
 	n := 0
-	i := skipSpace(line, 1)
+	i := jsonstrict.SkipSpace(line, 1)
 	for line[i] != '}' {
 		// key
-		kEnd := skipString(line, i)
+		kEnd := jsonstrict.SkipString(line, i)
 		rawKey := line[i:kEnd]
 		jw.key = unquote(jw.key[:0], rawKey)
-		i = skipSpace(line, kEnd)
-		i = skipSpace(line, i+1) // ':'
-		vEnd := skipValue(line, i)
+		i = jsonstrict.SkipSpace(line, kEnd)
+		i = jsonstrict.SkipSpace(line, i+1) // ':'
+		vEnd := jsonstrict.SkipValue(line, i)
 		raw := line[i:vEnd]
-		i = skipSpace(line, vEnd)
+		i = jsonstrict.SkipSpace(line, vEnd)
 		if line[i] == ',' {
-			i = skipSpace(line, i+1)
+			i = jsonstrict.SkipSpace(line, i+1)
 		}
 
 		o := jw.m.op(stringOf(jw.key))
@@ -177,55 +177,6 @@ func (jw *jsonWorker) object(dst []byte, line []byte) ([]byte, error) {
 		dst = appendJSONString(dst, stringOf(jw.tmp))
 	}
 	return append(dst, '}'), nil
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && isJSONSpace(b[i]) {
-		i++
-	}
-	return i
-}
-
-// skipString returns the index after the string starting at b[i] ('"').
-// The line is valid JSON.
-func skipString(b []byte, i int) int {
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return i
-}
-
-// skipValue returns the index after the value starting at b[i].
-func skipValue(b []byte, i int) int {
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for ; i < len(b); i++ {
-			switch b[i] {
-			case '"':
-				i = skipString(b, i) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-		}
-		return i
-	}
-	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && !isJSONSpace(b[i]) {
-		i++
-	}
-	return i
 }
 
 // unquote appends the text of the JSON string literal q (quotes included)

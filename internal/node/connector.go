@@ -250,6 +250,7 @@ func (n *Node) openDSP(ctx context.Context, signer suite.Signer, publicURL strin
 		Policy:        gatePolicy{n: n, gate: &gate.Gate{ParkFilings: n.cfg.ParkFilings}, signer: signer, kid: kid},
 		Signer:        agreementSigner{signer: signer, kid: kid},
 		Transfers:     data,
+		Catalog:       newCatalogSource(n.stores.catalog, n.log.With(slog.String("component", "dsp-catalog"))),
 		Events:        sinks{feed, data},
 		Client: &dsp.Client{HTTP: httpClient, Tokens: tokenSource{signer: signer, did: n.cfg.DID, kid: kid, creds: n.creds},
 			Attempts: peerAttempts, MaxDelay: peerMaxDelay},

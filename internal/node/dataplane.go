@@ -48,8 +48,12 @@ const (
 	ExtSuite       = "https://xborder.org/ns/transfer/v1#suite"
 )
 
-// TransferFormat is the DSP transfer type (format) of xborder's encrypted
-// pull stream; its data address has endpointType transfer.EndpointType.
+// TransferFormat is the DSP transfer type of xborder's encrypted pull
+// stream and the distribution format (dct:format) of every dataset this
+// node offers in its catalog: a pull over the node's data plane, the
+// encrypted HTTPS stream of internal/transfer, whose DataAddress has the
+// endpointType transfer.EndpointType (urn:xborder:transfer:https-stream:v1).
+// A consumer names it in its TransferRequestMessage.
 const TransferFormat = "XborderStream-PULL"
 
 // propSigningKey names the data address property holding the provider's
