@@ -75,11 +75,49 @@ func (d *Demo) consumerView(ctx context.Context, c *party, pid string) (*negotia
 	return &v, err
 }
 
-// negotiate: the Amsterdam centre asks for the dataset for research; the
-// step ends when the request reached the hospital's gate.
+// catalogOffer reads the hospital's catalog over DSP through c's
+// management API and returns the dataset's offer as found there, with the
+// dataset as its target (as DSP has the consumer send it), and how many
+// datasets the catalog showed c.
+func (d *Demo) catalogOffer(ctx context.Context, c *party) (map[string]any, int, error) {
+	var cat struct {
+		Dataset []struct {
+			ID         string           `json:"@id"`
+			Identifier string           `json:"dct:identifier"`
+			HasPolicy  []map[string]any `json:"hasPolicy"`
+		} `json:"dataset"`
+	}
+	body := map[string]any{"url": d.cn.node.PublicURL, "participant": d.cn.did}
+	if err := d.api(c, node.RoleOperations).do(ctx, "POST", "/remote/catalog", body, &cat); err != nil {
+		return nil, 0, err
+	}
+	for _, ds := range cat.Dataset {
+		if ds.Identifier != datasetID && ds.ID != datasetID {
+			continue
+		}
+		for _, o := range ds.HasPolicy {
+			if o["@id"] == catalogOfferID {
+				o["target"] = ds.ID
+				return o, len(cat.Dataset), nil
+			}
+		}
+	}
+	return nil, len(cat.Dataset), fmt.Errorf("the hospital's catalog (%d datasets) has no offer %s for %s", len(cat.Dataset), catalogOfferID, datasetID)
+}
+
+// negotiate: the Amsterdam centre finds the dataset's research offer in the
+// hospital's catalog and asks for it; the step ends when the request
+// reached the hospital's gate.
 func (d *Demo) negotiate(ctx context.Context, s *Step) error {
-	v, o, err := d.request(ctx, d.nl, purpose)
+	o, found, err := d.catalogOffer(ctx, d.nl)
 	if err != nil {
+		return err
+	}
+	s.say(d.opts.Lang, fmt.Sprintf("the NL centre reads the CN hospital's catalog over DSP (%d dataset(s) it may see) and finds %s with offer %s: use for %s", found, datasetID, catalogOfferID, purpose),
+		fmt.Sprintf("NL 研究中心经 DSP 读取 CN 医院的目录（可见数据集 %d 个），找到 %s 及其要约 %s：仅限%s用途", found, datasetID, catalogOfferID, purpose))
+	var v negotiation
+	body := map[string]any{"provider": d.cn.node.DSP().BaseURL(), "participant": d.cn.did, "offer": o}
+	if err := d.api(d.nl, node.RoleOperations).do(ctx, "POST", "/negotiations", body, &v); err != nil {
 		return err
 	}
 	d.story.consumerPID = v.ConsumerPID
@@ -90,7 +128,7 @@ func (d *Demo) negotiate(ctx context.Context, s *Step) error {
 			return false, err
 		}
 		for _, p := range parked {
-			if p.Counterparty == d.nl.did && p.Dataset == datasetID {
+			if p.Counterparty == d.nl.did && p.Dataset == o["target"] {
 				d.story.providerPID = p.ProviderPID
 				return true, nil
 			}
@@ -105,8 +143,8 @@ func (d *Demo) negotiate(ctx context.Context, s *Step) error {
 	if err != nil {
 		return err
 	}
-	s.say(d.opts.Lang, fmt.Sprintf("the NL centre asks the CN hospital for %s for %s (offer %s), over DSP 2025-1 with self-issued ID tokens", datasetID, purpose, o["@id"]),
-		fmt.Sprintf("NL 研究中心向 CN 医院申请 %s，目的 %s（要约 %s），经 DSP 2025-1 协议，使用自签发 ID 令牌", datasetID, purpose, o["@id"]))
+	s.say(d.opts.Lang, fmt.Sprintf("the NL centre asks the CN hospital for %s for %s (that offer), over DSP 2025-1 with self-issued ID tokens; its jurisdiction proved by its credential", datasetID, purpose),
+		fmt.Sprintf("NL 研究中心就该要约向 CN 医院申请 %s，目的 %s，经 DSP 2025-1 协议，使用自签发 ID 令牌，并以凭证证明其所在地", datasetID, purpose))
 	s.say(d.opts.Lang, fmt.Sprintf("negotiation %s (NL) / %s (CN)", v.ConsumerPID, d.story.providerPID),
 		fmt.Sprintf("协商流程 %s（NL）/ %s（CN）", v.ConsumerPID, d.story.providerPID))
 	s.Facts["offer"], s.Facts["consumerPid"], s.Facts["providerPid"], s.Facts["purpose"] = o, v.ConsumerPID, d.story.providerPID, purpose

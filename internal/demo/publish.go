@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -32,9 +33,21 @@ func (d *Demo) entry() *catalog.Entry {
 		Title:       catalog.LangMap{"en": "Oncology cases 2021–2025", "zh": "肿瘤病例（2021–2025）"},
 		Description: catalog.LangMap{"en": "Cancer diagnoses with stage and treatment; de-identified for research.", "zh": "肿瘤诊断、分期与治疗；去标识化后用于科研。"},
 		Publisher:   d.cn.did}
-	e.Governance = catalog.Governance{Owner: d.cn.did, Sovereignty: "CN", ClassificationLevel: "sensitive", AllowedPurposes: []string{purpose}}
+	// The entry is listed to the data space's members (internal): its
+	// description names no person; the data themselves leave only through
+	// the gate, an agreement and the masking policy. (A "sensitive" entry
+	// would be shown only to requesters whose verified claims satisfy its
+	// access policy.)
+	e.Governance = catalog.Governance{Owner: d.cn.did, Sovereignty: "CN", ClassificationLevel: "internal", AllowedPurposes: []string{purpose}}
+	// The offer the hospital publishes: use for research only. Consumers
+	// find it in the catalog over DSP and ask for it as it is.
+	e.Offers = []json.RawMessage{json.RawMessage(`{"@id":"` + catalogOfferID + `","@type":"Offer","permission":[{"action":"use","constraint":[` +
+		`{"leftOperand":"odrl:purpose","operator":"eq","rightOperand":"` + purpose + `"}]}]}`)}
 	return e
 }
+
+// catalogOfferID is the @id of the research offer in the hospital's catalog.
+const catalogOfferID = "urn:uuid:6f1c2e5a-2b7d-4c39-9a51-0d3e8b7f4c21"
 
 // assess: the offline assessment of the export to the Netherlands, for the
 // scenario the gate will decide (the catalog entry's).
@@ -156,8 +169,10 @@ func (d *Demo) publish(ctx context.Context, s *Step) error {
 			return err
 		}
 	}
-	s.say(d.opts.Lang, fmt.Sprintf("%s in the CN catalog: sensitive, purposes %s, %s individuals (from the assessment)", datasetID, purpose, num(pp.Individuals)),
-		fmt.Sprintf("%s 已登记到 CN 目录：敏感级，允许目的 %s，个人数 %s（来自评估）", datasetID, purpose, num(pp.Individuals)))
+	s.say(d.opts.Lang, fmt.Sprintf("%s in the CN catalog, listed to data space members with one offer (use for %s only): %s individuals, %s with sensitive personal information (from the assessment)",
+		datasetID, purpose, num(pp.Individuals), num(pp.SensitiveIndividuals)),
+		fmt.Sprintf("%s 已登记到 CN 目录，对数据空间成员可见，附一项要约（仅限%s用途）：个人数 %s，其中含敏感个人信息 %s（来自评估）",
+			datasetID, purpose, num(pp.Individuals), num(pp.SensitiveIndividuals)))
 	s.say(d.opts.Lang, fmt.Sprintf("content uploaded: %s, sha256 %s…", size(up.Size), up.SHA256[:16]),
 		fmt.Sprintf("内容已上传：%s，sha256 %s…", size(up.Size), up.SHA256[:16]))
 	s.say(d.opts.Lang, "masking policy proposed from the classification, reviewed by the compliance office:", "脱敏策略由分类结果自动起草，经合规部门审核：")

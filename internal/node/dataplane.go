@@ -225,7 +225,7 @@ func (d *dataPlane) StartTransfer(ctx context.Context, t *dsp.Process) (*dsp.Dat
 		return nil, d.refusal(ctx, t, code, "The agreement does not permit this transfer now: "+dec.String()+".",
 			"协议当前不允许本次传输。")
 	}
-	src, err := d.source(ctx, neg.Target)
+	src, err := d.source(ctx, e.Identifier)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, d.refusal(ctx, t, "data_unavailable", "The provider has not made the dataset's content available.",
 			"提供方尚未上传该数据集的内容。")
@@ -266,12 +266,12 @@ func (d *dataPlane) StartTransfer(ctx context.Context, t *dsp.Process) (*dsp.Dat
 		return nil, d.refusal(ctx, t, "consumer_key_invalid", "The consumer's ephemeral key is not valid for the suite.",
 			"消费方临时密钥与密码套件不符。")
 	}
-	if err := d.putTransfer(ctx, dsp.Provider, t.ProviderPID, t.AgreementID, neg.Target, t.Counterparty, "started", 0, "", "", ""); err != nil {
+	if err := d.putTransfer(ctx, dsp.Provider, t.ProviderPID, t.AgreementID, e.Identifier, t.Counterparty, "started", 0, "", "", ""); err != nil {
 		d.provider.Terminate(t.ProviderPID)
 		return nil, err
 	}
 	d.audit(ctx, t.Counterparty, audit.OpPolicyDecision, t.ProviderPID, audit.ResultAllow, "agreement_permits",
-		map[string]any{"agreement": t.AgreementID, "dataset": neg.Target, "consumer": t.Counterparty, "suite": s.Name(),
+		map[string]any{"agreement": t.AgreementID, "dataset": e.Identifier, "consumer": t.Counterparty, "suite": s.Name(),
 			"masked": src.mask != "", "decision": dec}, 0)
 	return d.address(a), nil
 }
