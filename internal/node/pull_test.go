@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/xborder/xborder/internal/statedb"
+	"github.com/xborder/xborder/internal/statedb/pgtest"
 	"github.com/xborder/xborder/internal/suite"
 	"github.com/xborder/xborder/internal/transfer"
 )
@@ -55,7 +57,13 @@ func TestConsumerRestartKeepsVerified(t *testing.T) {
 	consumer = restartNode(t, consumer, s, func(dir string) {
 		// The first crashed after the protocol's completion, the second
 		// right after the rename, before anything was recorded.
-		db, err := statedb.Open(filepath.Join(dir, statedb.File), "FULL")
+		var db *sql.DB
+		var err error
+		if pgtest.Enabled() { // the node's state is on the test's PostgreSQL
+			db, err = statedb.OpenPostgres(context.Background(), pgtest.At(t, dir))
+		} else {
+			db, err = statedb.Open(filepath.Join(dir, statedb.File), "FULL")
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
