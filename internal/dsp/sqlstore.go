@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -250,14 +251,27 @@ func migrateOne(ctx context.Context, db *sql.DB, d dialect) (bool, error) {
 // With SQLite, open the database in WAL mode with busy_timeout and
 // _txlock=immediate, and make the first connection alone (SetMaxOpenConns(1)
 // and a Ping) before any concurrent use: switching a new file to WAL does
-// not wait on busy_timeout. A pool of one connection is also the fastest
-// for this write-heavy load (BenchmarkNegotiation: about 450 negotiations/s
-// with one connection against 260/s with four, on two cores), because
-// writers then queue in Go instead of sleeping in SQLite's busy handler
-// and the page cache is not invalidated by other connections.
+// not wait on busy_timeout.
+//
+// On SQLite, concurrent writes share transactions (group commit, see
+// groupcommit.go): one writer goroutine runs the writes queued at the
+// moment in one transaction and commits them with one fsync, so writers
+// queue in Go rather than in SQLite's busy handler. Reads do not go
+// through the writer: they use the pool of db directly, autocommit, and
+// with WAL a read on another connection sees every committed batch and
+// does not wait for the one being committed. A pool of two connections
+// (the node's) lets reads run during a commit; with one, reads wait
+// between batches, correct but slower.
 type SQLStore struct {
 	db    *sql.DB
-	stmts struct {
+	group bool // SQLite: writes go through the writer
+	queue chan *writeOp
+	quit  chan struct{}
+	// stopped is closed when the writer has returned.
+	stopped   chan struct{}
+	closeOnce sync.Once
+	stats     groupStats
+	stmts     struct {
 		get, byPeer, insert, update, event, events, unfinished, byAgreement *sql.Stmt
 		after, last, cursorInit, cursorGet, cursorSave                      *sql.Stmt
 	}
@@ -274,7 +288,11 @@ func OpenSQLStore(ctx context.Context, db *sql.DB) (*SQLStore, error) {
 	if err := Migrate(ctx, db); err != nil {
 		return nil, err
 	}
-	s := &SQLStore{db: db}
+	d, err := detectDialect(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	s := &SQLStore{db: db, group: d == dialectSQLite}
 	for _, p := range []struct {
 		dst **sql.Stmt
 		q   string
@@ -291,12 +309,21 @@ func OpenSQLStore(ctx context.Context, db *sql.DB) (*SQLStore, error) {
 		}
 		*p.dst = st
 	}
+	if s.group {
+		s.queue, s.quit, s.stopped = make(chan *writeOp), make(chan struct{}), make(chan struct{})
+		go s.writer()
+	}
 	return s, nil
 }
 
-// Close releases the prepared statements. It does not close the
-// database, which belongs to the caller.
+// Close stops the writer (writes still queued get an error; a batch
+// being committed finishes) and releases the prepared statements. It does
+// not close the database, which belongs to the caller.
 func (s *SQLStore) Close() error {
+	if s.quit != nil {
+		s.closeOnce.Do(func() { close(s.quit) })
+		<-s.stopped
+	}
 	var first error
 	for _, st := range []*sql.Stmt{s.stmts.get, s.stmts.byPeer, s.stmts.insert, s.stmts.update, s.stmts.event, s.stmts.events, s.stmts.unfinished,
 		s.stmts.byAgreement, s.stmts.after, s.stmts.last, s.stmts.cursorInit, s.stmts.cursorGet, s.stmts.cursorSave} {
@@ -462,35 +489,37 @@ func (s *SQLStore) Create(ctx context.Context, p *Process, e *Event) (*Process, 
 	if err != nil {
 		return nil, false, err
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, false, fmt.Errorf("dsp: storing the process: %w", err)
-	}
-	defer tx.Rollback()
-	res, err := tx.StmtContext(ctx, s.stmts.insert).ExecContext(ctx, vals...)
-	if err != nil {
-		return nil, false, fmt.Errorf("dsp: storing the process: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return nil, false, fmt.Errorf("dsp: storing the process: %w", err)
-	} else if n == 0 {
-		if p.PeerPID() == "" {
-			return nil, false, fmt.Errorf("dsp: process id %s is taken", p.PID())
-		}
-		old, err := scanProcess(tx.StmtContext(ctx, s.stmts.byPeer).QueryRowContext(ctx, string(p.Kind), string(p.Role), p.Counterparty, p.PeerPID()))
+	var old *Process
+	err = s.write(ctx, "storing the process", func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.StmtContext(ctx, s.stmts.insert).ExecContext(ctx, vals...)
 		if err != nil {
-			return nil, false, fmt.Errorf("dsp: reading the existing process: %w", err)
+			return fmt.Errorf("dsp: storing the process: %w", err)
 		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("dsp: storing the process: %w", err)
+		} else if n == 0 {
+			if p.PeerPID() == "" {
+				return fmt.Errorf("dsp: process id %s is taken", p.PID())
+			}
+			old, err = scanProcess(tx.StmtContext(ctx, s.stmts.byPeer).QueryRowContext(ctx, string(p.Kind), string(p.Role), p.Counterparty, p.PeerPID()))
+			if err != nil {
+				return fmt.Errorf("dsp: reading the existing process: %w", err)
+			}
+			return nil
+		}
+		if e != nil {
+			e.Seq, e.Kind, e.Role = 1, p.Kind, p.Role
+			if err := s.insertEvent(ctx, tx, p.PID(), e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if old != nil {
 		return old, false, nil
-	}
-	if e != nil {
-		e.Seq, e.Kind, e.Role = 1, p.Kind, p.Role
-		if err := s.insertEvent(ctx, tx, p.PID(), e); err != nil {
-			return nil, false, err
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, false, fmt.Errorf("dsp: storing the process: %w", err)
 	}
 	return p, true, nil
 }
@@ -515,28 +544,24 @@ func (s *SQLStore) Update(ctx context.Context, p *Process, e *Event) error {
 	if err != nil {
 		return err
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("dsp: updating the process: %w", err)
-	}
-	defer tx.Rollback()
-	res, err := tx.StmtContext(ctx, s.stmts.update).ExecContext(ctx, append(vals, p.Version)...)
-	if err != nil {
-		return fmt.Errorf("dsp: updating the process: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("dsp: updating the process: %w", err)
-	} else if n == 0 {
-		return ErrConflict
-	}
-	if e != nil {
-		e.Seq, e.Kind, e.Role = next.Version, p.Kind, p.Role
-		if err := s.insertEvent(ctx, tx, p.PID(), e); err != nil {
-			return err
+	err = s.write(ctx, "updating the process", func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.StmtContext(ctx, s.stmts.update).ExecContext(ctx, append(vals, p.Version)...)
+		if err != nil {
+			return fmt.Errorf("dsp: updating the process: %w", err)
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("dsp: updating the process: %w", err)
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("dsp: updating the process: %w", err)
+		} else if n == 0 {
+			return ErrConflict
+		}
+		if e != nil {
+			e.Seq, e.Kind, e.Role = next.Version, p.Kind, p.Role
+			return s.insertEvent(ctx, tx, p.PID(), e)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	p.Version = next.Version
 	return nil
@@ -552,18 +577,9 @@ func (s *SQLStore) AddRefusal(ctx context.Context, e *Event) error {
 	if e.Role == Consumer {
 		pid = e.ConsumerPID
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("dsp: storing the refusal: %w", err)
-	}
-	defer tx.Rollback()
-	if err := s.insertEvent(ctx, tx, pid, e); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("dsp: storing the refusal: %w", err)
-	}
-	return nil
+	return s.write(ctx, "storing the refusal", func(ctx context.Context, tx *sql.Tx) error {
+		return s.insertEvent(ctx, tx, pid, e)
+	})
 }
 
 // Events implements [Store].
@@ -640,12 +656,18 @@ type Cursor struct {
 // new to the store starts after the events stored so far, with Ahead 0:
 // events of earlier releases were audited as they happened.
 func (s *SQLStore) Cursor(ctx context.Context, name string) (Cursor, error) {
-	if _, err := s.stmts.cursorInit.ExecContext(ctx, name); err != nil {
-		return Cursor{}, fmt.Errorf("dsp: creating the cursor of %s: %w", name, err)
-	}
 	var c Cursor
-	if err := s.stmts.cursorGet.QueryRowContext(ctx, name).Scan(&c.Position, &c.Ahead); err != nil {
-		return Cursor{}, fmt.Errorf("dsp: reading the cursor of %s: %w", name, err)
+	err := s.write(ctx, "creating the cursor of "+name, func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := tx.StmtContext(ctx, s.stmts.cursorInit).ExecContext(ctx, name); err != nil {
+			return fmt.Errorf("dsp: creating the cursor of %s: %w", name, err)
+		}
+		if err := tx.StmtContext(ctx, s.stmts.cursorGet).QueryRowContext(ctx, name).Scan(&c.Position, &c.Ahead); err != nil {
+			return fmt.Errorf("dsp: reading the cursor of %s: %w", name, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Cursor{}, err
 	}
 	return c, nil
 }
@@ -656,16 +678,18 @@ func (s *SQLStore) SaveCursor(ctx context.Context, name string, c Cursor) error 
 	if c.Position < 0 || c.Ahead < 0 {
 		return fmt.Errorf("dsp: invalid cursor %+v", c)
 	}
-	res, err := s.stmts.cursorSave.ExecContext(ctx, name, c.Position, c.Ahead)
-	if err != nil {
-		return fmt.Errorf("dsp: saving the cursor of %s: %w", name, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("dsp: saving the cursor of %s: %w", name, err)
-	} else if n != 1 {
-		return fmt.Errorf("dsp: saving the cursor of %s: no such cursor (read it with Cursor first)", name)
-	}
-	return nil
+	return s.write(ctx, "saving the cursor of "+name, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.StmtContext(ctx, s.stmts.cursorSave).ExecContext(ctx, name, c.Position, c.Ahead)
+		if err != nil {
+			return fmt.Errorf("dsp: saving the cursor of %s: %w", name, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("dsp: saving the cursor of %s: %w", name, err)
+		} else if n != 1 {
+			return fmt.Errorf("dsp: saving the cursor of %s: no such cursor (read it with Cursor first)", name)
+		}
+		return nil
+	})
 }
 
 // Unfinished implements [Store].

@@ -99,47 +99,78 @@ func TestSQLStore(t *testing.T) {
 	}
 }
 
-// TestSQLStoreCompareAndSet: many writers race to move one process; the
-// compare-and-set lets exactly one win each version, and the history has
-// no gap.
+// TestSQLStoreCompareAndSet: many writers race to move one process,
+// round after round; the compare-and-set lets exactly one win each
+// version, and the history has no gap. On SQLite the racing writes share
+// transactions (group commit): the losers of a version may sit in the
+// same batch as its winner.
 func TestSQLStoreCompareAndSet(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t, filepath.Join(t.TempDir(), "x.db"))
 	defer db.Close()
 	s := openStore(t, db)
+	defer s.Close()
 	now := time.Now()
 	p := &Process{Kind: KindTransfer, Role: Provider, ProviderPID: "urn:uuid:t", ConsumerPID: "urn:uuid:c", State: Started, Counterparty: consumerDID, Created: now, Updated: now}
 	if _, _, err := s.Create(ctx, p, &Event{Time: now, To: Started}); err != nil {
 		t.Fatal(err)
 	}
-	var wins atomic.Int32
+	const writers, target = 32, 40
+	var wins, conflicts atomic.Int32
 	var wg sync.WaitGroup
-	for i := 0; i < 8; i++ {
+	start := make(chan struct{})
+	for i := 0; i < writers; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			q, err := s.Get(ctx, KindTransfer, Provider, "urn:uuid:t")
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			q.State = Suspended
-			switch err := s.Update(ctx, q, &Event{Time: now, From: Started, To: Suspended}); {
-			case err == nil:
-				wins.Add(1)
-			case !errors.Is(err, ErrConflict):
-				t.Error(err)
+			<-start
+			for {
+				q, err := s.Get(ctx, KindTransfer, Provider, "urn:uuid:t")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if q.Version >= target {
+					return
+				}
+				from := q.State
+				q.State = Suspended
+				if from == Suspended {
+					q.State = Started
+				}
+				switch err := s.Update(ctx, q, &Event{Time: now, From: from, To: q.State}); {
+				case err == nil:
+					wins.Add(1)
+				case errors.Is(err, ErrConflict):
+					conflicts.Add(1)
+				default:
+					t.Error(err)
+					return
+				}
 			}
 		}()
 	}
+	close(start)
 	wg.Wait()
 	q, _ := s.Get(ctx, KindTransfer, Provider, "urn:uuid:t")
 	evs, _ := s.Events(ctx, KindTransfer, Provider, "urn:uuid:t")
-	if int(q.Version) != 1+int(wins.Load()) || len(evs) != int(q.Version) {
+	if q.Version != target || int(q.Version) != 1+int(wins.Load()) || len(evs) != int(q.Version) {
 		t.Errorf("%d wins, version %d, %d events", wins.Load(), q.Version, len(evs))
 	}
-	if wins.Load() < 1 {
-		t.Error("nobody won")
+	for i, e := range evs {
+		if e.Seq != int64(i+1) || (i > 0 && e.From != evs[i-1].To) {
+			t.Errorf("event %d: seq %d, %s → %s after → %s", i, e.Seq, e.From, e.To, evs[max(i-1, 0)].To)
+		}
+	}
+	if conflicts.Load() == 0 {
+		t.Error("no writer lost a race")
+	}
+	if s.group {
+		b, w := s.stats.batches.Load(), s.stats.writes.Load()
+		t.Logf("%d writes in %d transactions", w, b)
+		if w <= b {
+			t.Error("no transaction held more than one write")
+		}
 	}
 }
 

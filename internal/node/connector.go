@@ -205,7 +205,11 @@ func (n *Node) openDSP(ctx context.Context, signer suite.Signer, publicURL strin
 		return err
 	}
 	if n.cfg.Database == "" {
-		db.SetMaxOpenConns(1) // the dsp store is fastest with one SQLite connection
+		// Two connections: the dsp store's writer commits its batches on
+		// one while reads (and the node's own tables) use the other; WAL
+		// lets a reader see every committed batch during the next commit
+		// (dsp.SQLStore, group commit).
+		db.SetMaxOpenConns(2)
 	}
 	store, err := dsp.OpenSQLStore(ctx, db)
 	if err != nil {
