@@ -28,7 +28,7 @@ import (
 //
 // Exactly once: the saved cursor says how far beyond it the follower may
 // append before it saves again (dsp.Cursor.Ahead, the window: saved before
-// a batch would leave it), so the cursor costs the store's one connection
+// a batch would leave it), so the cursor costs the store (its one writer on SQLite)
 // a write per window rather than per batch, and one when the follower
 // catches up. After a crash between the ledger's acknowledgement and the
 // cursor's save, or an error that leaves a batch in doubt, the steps of
