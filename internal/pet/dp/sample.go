@@ -285,10 +285,10 @@ func (s *Sampler) DiscreteGaussian(sigma2 *big.Rat) (int64, error) {
 
 // gaussian holds the constants of Algorithm 3 for σ² = p/q.
 type gaussian struct {
-	p, q  *big.Int
-	t     uint64
-	qt    *big.Int // q·t
-	den   *big.Int // 2·p·q·t²
+	p, q *big.Int
+	t    uint64
+	qt   *big.Int // q·t
+	den  *big.Int // 2·p·q·t²
 }
 
 func newGaussian(sigma2 *big.Rat) (*gaussian, error) {
