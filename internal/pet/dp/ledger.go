@@ -251,8 +251,8 @@ func (l *Ledger) Spend(ctx context.Context, dataset, agreement string, rho Rho, 
 	if dataset == "" || agreement == "" {
 		return Receipt{}, errors.New("dp ledger: a spend needs a dataset and an agreement")
 	}
-	if rho <= 0 {
-		return Receipt{}, errors.New("dp ledger: a spend must be positive")
+	if rho <= 0 || rho > 1<<62 { // spent + ρ must not overflow BIGINT
+		return Receipt{}, errors.New("dp ledger: a spend must be positive and at most 2⁶² units")
 	}
 	at := l.opts.Now()
 	tx, err := l.db.BeginTx(ctx, nil)

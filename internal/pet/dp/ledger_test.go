@@ -11,30 +11,26 @@ import (
 	"testing"
 	"time"
 
-	_ "modernc.org/sqlite"
-
+	"github.com/xborder/xborder/internal/statedb"
 	"github.com/xborder/xborder/internal/statedb/pgtest"
 )
 
-// openDB opens the database at path (SQLite, the way the CLI does) or,
-// with XBORDER_TEST_POSTGRES set, the PostgreSQL schema of that path, so
-// that reopening the same path finds the same data.
+// openDB opens the database at path as the node does (statedb.Open) or,
+// with XBORDER_TEST_POSTGRES set, the PostgreSQL schema standing for path,
+// so that reopening the same path finds the same data.
 func openDB(t testing.TB, path string, conns int) *sql.DB {
 	t.Helper()
+	var db *sql.DB
 	if pgtest.Enabled() {
-		db := pgtest.Open(t, pgtest.At(t, path))
-		db.SetMaxOpenConns(conns)
-		return db
-	}
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate")
-	if err != nil {
-		t.Fatal(err)
+		db = pgtest.Open(t, pgtest.At(t, path))
+	} else {
+		var err error
+		if db, err = statedb.Open(path, "NORMAL"); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
 	}
 	db.SetMaxOpenConns(conns)
-	t.Cleanup(func() { db.Close() })
-	if err := db.Ping(); err != nil { // the WAL switch runs alone
-		t.Fatal(err)
-	}
 	return db
 }
 
@@ -191,7 +187,7 @@ func TestLedgerRefusesBadSpends(t *testing.T) {
 	for _, c := range []struct {
 		ds, agr string
 		rho     Rho
-	}{{"", "a", 1}, {"d", "", 1}, {"d", "a", 0}, {"d", "a", -5}} {
+	}{{"", "a", 1}, {"d", "", 1}, {"d", "a", 0}, {"d", "a", -5}, {"d", "a", 1<<62 + 1}} {
 		if _, err := l.Spend(ctx, c.ds, c.agr, c.rho, ""); err == nil || errors.Is(err, ErrBudgetExhausted) {
 			t.Errorf("Spend(%q, %q, %d): %v", c.ds, c.agr, c.rho, err)
 		}
