@@ -27,17 +27,24 @@ func newPRG() (*prg, error) {
 	return &prg{s: cipher.NewCTR(blk, make([]byte, aes.BlockSize))}, nil
 }
 
+// prgChunk is how many elements fill draws at a time: 64 KiB of keystream
+// stays in the L2 cache.
+const prgChunk = 4096
+
 // fill overwrites dst with uniform elements.
 func (p *prg) fill(dst []u128) {
-	n := len(dst) * 16
-	if cap(p.buf) < n {
-		p.buf = make([]byte, n)
+	if p.buf == nil {
+		p.buf = make([]byte, 16*prgChunk)
 	}
-	b := p.buf[:n]
-	clear(b)
-	p.s.XORKeyStream(b, b)
-	for i := range dst {
-		dst[i] = getU128(b[16*i:])
+	for len(dst) > 0 {
+		n := min(len(dst), prgChunk)
+		b := p.buf[:16*n]
+		clear(b)
+		p.s.XORKeyStream(b, b)
+		for i := range dst[:n] {
+			dst[i] = getU128(b[16*i:])
+		}
+		dst = dst[n:]
 	}
 }
 
@@ -50,9 +57,16 @@ func split(v []u128, n int, p *prg) [][]u128 {
 	copy(last, v)
 	for j := 0; j < n-1; j++ {
 		shares[j] = make([]u128, len(v))
-		p.fill(shares[j])
-		for i := range last {
-			last[i] = last[i].sub(shares[j][i])
+	}
+	for off := 0; off < len(v); off += prgChunk {
+		end := min(len(v), off+prgChunk)
+		l := last[off:end]
+		for j := 0; j < n-1; j++ {
+			r := shares[j][off:end]
+			p.fill(r)
+			for i := range l {
+				l[i] = l[i].sub(r[i])
+			}
 		}
 	}
 	shares[n-1] = last
