@@ -137,13 +137,12 @@ Exit codes: 0 computed; 1 internal failure; 2 bad input (flags, files, values).`
 				}
 			}
 			res, err := secagg.Run(cmd.Context(), cfg, inputs)
-			if errors.Is(err, secagg.ErrOutOfBounds) {
+			switch {
+			case errors.Is(err, secagg.ErrOutOfBounds):
 				return badInput(err, "values must be within ±2^44 units at the chosen --scale")
-			}
-			if err != nil {
-				if strings.HasPrefix(err.Error(), "secagg: ") && !errors.Is(err, secagg.ErrMalformed) && !errors.Is(err, secagg.ErrReplay) && !errors.Is(err, secagg.ErrSession) && cmd.Context().Err() == nil {
-					return badInput(err, "")
-				}
+			case errors.Is(err, secagg.ErrConfig):
+				return badInput(err, "")
+			case err != nil:
 				return failure(err)
 			}
 			return printJSON(e, res)

@@ -90,6 +90,13 @@ const (
 // ErrOutOfBounds is returned for an input outside the declared bounds.
 var ErrOutOfBounds = errors.New("secagg: input outside the declared bounds")
 
+// ErrConfig is matched (errors.Is) by every error about an invalid Config.
+var ErrConfig = errors.New("secagg: invalid configuration")
+
+type configError struct{ error }
+
+func (configError) Is(target error) bool { return target == ErrConfig }
+
 // Config is what the parties agree before a run.
 type Config struct {
 	Stat Stat
@@ -348,7 +355,7 @@ func Run(ctx context.Context, cfg Config, inputs []Input) (*Result, error) {
 
 func runOver(ctx context.Context, cfg Config, inputs []Input, net Network) (*Result, error) {
 	if err := cfg.check(len(inputs)); err != nil {
-		return nil, err
+		return nil, configError{err}
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -174,8 +174,8 @@ func TestOutOfBoundsRefused(t *testing.T) {
 		cfg Config
 		in  []Input
 	}{
-		"above": {Config{Stat: Sum, MaxAbs: 100}, []Input{{Values: []int64{1}}, {Values: []int64{101}}}},
-		"below": {Config{Stat: Variance, MaxAbs: 100}, []Input{{Values: []int64{-101}}, {Values: []int64{1}}}},
+		"above":        {Config{Stat: Sum, MaxAbs: 100}, []Input{{Values: []int64{1}}, {Values: []int64{101}}}},
+		"below":        {Config{Stat: Variance, MaxAbs: 100}, []Input{{Values: []int64{-101}}, {Values: []int64{1}}}},
 		"global bound": {Config{Stat: Mean}, []Input{{Values: []int64{MaxAbs + 1}}, {}}},
 		"min int64":    {Config{Stat: Sum}, []Input{{Values: []int64{-1 << 63}}, {}}},
 		"group index":  {Config{Stat: Count, Groups: []string{"a"}}, []Input{{Values: []int64{1}, Groups: []int32{1}}, {}}},
@@ -192,7 +192,7 @@ func TestOutOfBoundsRefused(t *testing.T) {
 		{Stat: Sum, Groups: []string{"a", "a"}},
 	}
 	for _, cfg := range bad {
-		if _, err := Run(ctx, cfg, []Input{{}, {}}); err == nil {
+		if _, err := Run(ctx, cfg, []Input{{}, {}}); !errors.Is(err, ErrConfig) {
 			t.Errorf("%+v accepted", cfg)
 		}
 	}
