@@ -1,0 +1,226 @@
+package main
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/xborder/xborder/internal/pet/secagg"
+)
+
+// newPetAggregateCmd is "xborder pet aggregate": a joint statistic over
+// several parties' CSV files by additive secret sharing (internal/pet/secagg).
+// It is registered under the pet command group.
+func newPetAggregateCmd(e *env) *cobra.Command {
+	var local bool
+	var column, stat, bins, groupBy, groups, format string
+	var minGroup int64
+	var scale int
+	cmd := &cobra.Command{
+		Use:   "aggregate --local A.csv B.csv [C.csv ...] --column COL --stat sum|mean|variance|count|histogram",
+		Short: "Compute a joint statistic over several parties' data by secret sharing",
+		Long: `aggregate computes count, sum, mean, variance (population) or a histogram of one
+column over the rows of two or more parties, optionally per group of --group-by,
+revealing only the aggregate: each party sums its own rows, splits those sums into
+additive secret shares (Z_2^128), and the parties combine the shares. Groups and
+histogram bins with fewer than --min-group rows (default 10) are suppressed.
+
+With --local every file is one party and all parties run in this process. The
+group-key domain is --groups when given, else the union of the keys in all files
+(which tells each party the others' keys: acceptable only in local mode).
+
+Values are fixed-point decimals with at most --scale digits after the point
+(default 2) and at most 2^44 units in magnitude; a value outside is refused, never
+rounded. What each party learns is described in docs/pet-secagg.md.
+
+Exit codes: 0 computed; 1 internal failure; 2 bad input (flags, files, values).`,
+		Example: `  xborder pet aggregate --local A.csv B.csv C.csv --column amount --stat sum --format json
+  xborder pet aggregate --local A.csv B.csv --column amount --stat mean --group-by region --min-group 20
+  xborder pet aggregate --local A.csv B.csv --column age --stat histogram --bins 18,30,45,65`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !local {
+				return badInput(errors.New("only --local is implemented"), "run all parties here with --local A.csv B.csv …; aggregation over the connector between nodes comes later")
+			}
+			if len(args) < 2 {
+				return badInput(fmt.Errorf("%d input files: secure aggregation needs at least 2 parties", len(args)), "give one CSV file per party")
+			}
+			if format != "json" {
+				return badInput(fmt.Errorf("--format %q", format), "the only format is json")
+			}
+			cfg := secagg.Config{Stat: secagg.Stat(stat), MinGroup: minGroup, Scale: scale}
+			switch cfg.Stat {
+			case secagg.Count, secagg.Sum, secagg.Mean, secagg.Variance, secagg.Histogram:
+			default:
+				return badInput(fmt.Errorf("--stat %q", stat), "use count, sum, mean, variance or histogram")
+			}
+			if scale < 0 || scale > 9 {
+				return badInput(fmt.Errorf("--scale %d", scale), "use 0 to 9 decimal digits")
+			}
+			if minGroup < 1 {
+				return badInput(fmt.Errorf("--min-group %d", minGroup), "use a positive group size (default 10)")
+			}
+			if column == "" && cfg.Stat != secagg.Count {
+				return badInput(errors.New("--column is required"), "name the column to aggregate, e.g. --column amount")
+			}
+			if cfg.Stat == secagg.Histogram {
+				if bins == "" {
+					return badInput(errors.New("--stat histogram needs --bins"), "give the agreed bin edges, e.g. --bins 0,100,1000")
+				}
+				for _, s := range strings.Split(bins, ",") {
+					v, err := secagg.ParseFixed(s, scale)
+					if err != nil {
+						return badInput(fmt.Errorf("--bins: %w", err), "bin edges are increasing decimal numbers")
+					}
+					cfg.Edges = append(cfg.Edges, v)
+				}
+			} else if bins != "" {
+				return badInput(errors.New("--bins is only for --stat histogram"), "")
+			}
+			if groups != "" {
+				if groupBy == "" {
+					return badInput(errors.New("--groups without --group-by"), "")
+				}
+				cfg.Groups = strings.Split(groups, ",")
+			}
+			parties := make([]partyRows, len(args))
+			for i, path := range args {
+				p, err := readPartyCSV(path, column, groupBy, scale)
+				if err != nil {
+					return badInput(err, "each file is a CSV with a header row naming --column (and --group-by)")
+				}
+				parties[i] = p
+			}
+			if groupBy != "" && groups == "" {
+				seen := map[string]bool{}
+				for _, p := range parties {
+					for _, k := range p.keys {
+						if !seen[k] {
+							seen[k] = true
+							cfg.Groups = append(cfg.Groups, k)
+						}
+					}
+				}
+				sort.Strings(cfg.Groups)
+			}
+			inputs := make([]secagg.Input, len(parties))
+			index := map[string]int32{}
+			for g, k := range cfg.Groups {
+				index[k] = int32(g)
+			}
+			for i, p := range parties {
+				inputs[i].Values = p.values
+				if groupBy != "" {
+					inputs[i].Groups = make([]int32, len(p.keys))
+					for r, k := range p.keys {
+						g, ok := index[k]
+						if !ok {
+							return badInput(fmt.Errorf("%s: group %q is not in --groups", args[i], k), "list every agreed group key in --groups, or leave --groups out in local mode")
+						}
+						inputs[i].Groups[r] = g
+					}
+				}
+			}
+			if e.stderrIsTerminal {
+				cfg.Progress = func(p secagg.Progress) {
+					if p.Phase == "done" && p.Party == 0 {
+						fmt.Fprintf(e.stderr, "xborder: aggregate computed by %d parties\n", len(inputs))
+					} else if p.Phase == "aggregate" && p.Done == p.Total && p.Total > 0 {
+						fmt.Fprintf(e.stderr, "xborder: party %d summed %d rows\n", p.Party, p.Total)
+					}
+				}
+			}
+			res, err := secagg.Run(cmd.Context(), cfg, inputs)
+			switch {
+			case errors.Is(err, secagg.ErrOutOfBounds):
+				return badInput(err, "values must be within ±2^44 units at the chosen --scale")
+			case errors.Is(err, secagg.ErrConfig):
+				return badInput(err, "")
+			case err != nil:
+				return failure(err)
+			}
+			return printJSON(e, res)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&local, "local", false, "run all parties in this process, one CSV file each")
+	fl.StringVar(&column, "column", "", "the numeric column to aggregate (not needed for count)")
+	fl.StringVar(&stat, "stat", "", "count, sum, mean, variance or histogram")
+	fl.StringVar(&bins, "bins", "", "agreed histogram bin edges, comma-separated and increasing")
+	fl.StringVar(&groupBy, "group-by", "", "column whose value groups the rows")
+	fl.StringVar(&groups, "groups", "", "the agreed group keys, comma-separated (default in local mode: every key seen)")
+	fl.Int64Var(&minGroup, "min-group", secagg.DefaultMinGroup, "suppress groups and bins with fewer rows")
+	fl.IntVar(&scale, "scale", 2, "decimal digits of the values (0 to 9)")
+	fl.StringVar(&format, "format", "json", "output format: json")
+	_ = cmd.MarkFlagRequired("stat")
+	return cmd
+}
+
+// partyRows is one party's column (and group keys) read from its file.
+type partyRows struct {
+	values []int64
+	keys   []string
+}
+
+// readPartyCSV reads column (empty: count rows only) and groupBy from a CSV
+// file with a header row. An empty or non-numeric value is an error naming
+// the line.
+func readPartyCSV(path, column, groupBy string, scale int) (partyRows, error) {
+	var p partyRows
+	f, err := os.Open(path)
+	if err != nil {
+		return p, err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.ReuseRecord = true
+	header, err := r.Read()
+	if err != nil {
+		return p, fmt.Errorf("%s: no header row: %w", path, err)
+	}
+	find := func(name string) (int, error) {
+		if name == "" {
+			return -1, nil
+		}
+		for i, h := range header {
+			if strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")) == name {
+				return i, nil
+			}
+		}
+		return -1, fmt.Errorf("%s: no column %q (columns: %s)", path, name, strings.Join(header, ", "))
+	}
+	vc, err := find(column)
+	if err != nil {
+		return p, err
+	}
+	gc, err := find(groupBy)
+	if err != nil {
+		return p, err
+	}
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			return p, nil
+		}
+		if err != nil {
+			return p, fmt.Errorf("%s: %w", path, err)
+		}
+		line, _ := r.FieldPos(0)
+		var v int64
+		if vc >= 0 {
+			if v, err = secagg.ParseFixed(rec[vc], scale); err != nil {
+				return p, fmt.Errorf("%s:%d: %s: %w", path, line, column, err)
+			}
+		}
+		p.values = append(p.values, v)
+		if gc >= 0 {
+			p.keys = append(p.keys, rec[gc])
+		}
+	}
+}
