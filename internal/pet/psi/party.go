@@ -333,6 +333,9 @@ func recv(ctx context.Context, conn Conn, r *receiver) (*Message, error) {
 	return r.accept(b)
 }
 
+// ErrDuplicateValues is returned when B's input to PSI-sum repeats a key.
+var ErrDuplicateValues = errors.New("psi: duplicate keys in B's input; PSI-sum needs one value per key")
+
 // RunB runs party B over conn with its keys and, in ModeSum, one value per
 // key (values is ignored otherwise). In ModeSum duplicate keys are refused
 // rather than dropped, since their values would be ambiguous.
@@ -356,7 +359,7 @@ func RunB(ctx context.Context, c Config, conn Conn, keys []string, values []uint
 	}
 	dk, dups := dedupe(keys)
 	if c.Mode == ModeSum && dups > 0 {
-		return nil, errors.New("psi: duplicate keys in B's input; PSI-sum needs one value per key")
+		return nil, ErrDuplicateValues
 	}
 	res := &Result{Learned: c.RevealToB || c.Mode == ModeSum, OwnSize: len(dk), Dups: dups}
 	// A random order for our set, in every mode.
