@@ -2,7 +2,9 @@ package psi
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"sync"
 	"math/rand/v2"
 	"runtime"
 	"testing"
@@ -28,21 +30,47 @@ func scalarMultRate(d time.Duration) float64 {
 	return float64(n) / time.Since(start).Seconds()
 }
 
+// parallelRate measures the same on GOMAXPROCS goroutines at once: the
+// whole machine's rate, which is lower than cores × the one-goroutine rate
+// when the vCPUs share a physical core or other load competes.
+func parallelRate(d time.Duration) float64 {
+	w := runtime.GOMAXPROCS(0)
+	rates := make([]float64, w)
+	var wg sync.WaitGroup
+	for i := range rates {
+		wg.Add(1)
+		go func() { defer wg.Done(); rates[i] = scalarMultRate(d) }()
+	}
+	wg.Wait()
+	t := 0.0
+	for _, r := range rates {
+		t += r
+	}
+	return t
+}
+
+var large = flag.Bool("psi.large", false, "also benchmark 2^20 × 2^20")
+
 // BenchmarkPSI runs ECDH-PSI end to end, both parties in this process, and
 // reports the per-core scalar-multiplication rate measured in the same run
 // and the ratio of the PSI time to the time of 4n multiplications spread
 // over GOMAXPROCS cores (the compute floor: A and B each mask their own
 // set and the other's). Run:
 //
-//	go test ./internal/pet/psi -run '^$' -bench PSI -benchtime 1x
+//	go test ./internal/pet/psi -run '^$' -bench PSI -benchtime 1x [-psi.large]
 func BenchmarkPSI(b *testing.B) {
-	for _, logn := range []int{12, 16} {
+	sizes := []int{12, 16}
+	if *large {
+		sizes = append(sizes, 20)
+	}
+	for _, logn := range sizes {
 		n := 1 << logn
 		r := rand.New(rand.NewPCG(1, 2))
 		a, bb := sets(r, n, n, n/2)
 		for _, mode := range []Mode{ModeIntersection, ModeCardinality} {
 			b.Run(fmt.Sprintf("2^%d/%v", logn, mode), func(b *testing.B) {
 				rate := scalarMultRate(time.Second)
+				all := parallelRate(time.Second)
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
 					ra, _, err := RunLocal(context.Background(), Config{Session: "bench", Mode: mode}, a, bb, nil)
@@ -58,6 +86,8 @@ func BenchmarkPSI(b *testing.B) {
 				b.ReportMetric(el, "s/psi")
 				b.ReportMetric(rate, "mults/s/core")
 				b.ReportMetric(el/floor, "x-floor")
+				b.ReportMetric(all, "mults/s/machine")
+				b.ReportMetric(el/(4*float64(n)/all), "x-machine-floor")
 			})
 		}
 	}
