@@ -66,3 +66,13 @@ func TestPetPSI(t *testing.T) {
 		t.Errorf("duplicate keys with values: exit %d, %s", code, errs)
 	}
 }
+
+func TestBenchPSI(t *testing.T) {
+	out, errs, code := xb(t, t.TempDir(), "bench", "psi", "--size", "2^6", "--format", "json", "--mode", "sum")
+	if code != 0 || !strings.Contains(out, `"ratio_to_floor"`) {
+		t.Fatalf("exit %d: %s %s", code, out, errs)
+	}
+	if _, _, code := xb(t, t.TempDir(), "bench", "psi", "--size", "2^x"); code != 2 {
+		t.Fatalf("bad size: exit %d", code)
+	}
+}

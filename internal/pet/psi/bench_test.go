@@ -4,50 +4,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"sync"
 	"math/rand/v2"
 	"runtime"
 	"testing"
 	"time"
-
-	"github.com/gtank/ristretto255"
 )
-
-// scalarMultRate measures variable-base ristretto255 scalar multiplications
-// per second on one goroutine.
-func scalarMultRate(d time.Duration) float64 {
-	s, _ := randomScalar()
-	p := hashToGroup(dst("bench"), []byte("x"))
-	q := ristretto255.NewElement()
-	n := 0
-	start := time.Now()
-	for time.Since(start) < d {
-		for i := 0; i < 100; i++ {
-			q.ScalarMult(s, p)
-		}
-		n += 100
-	}
-	return float64(n) / time.Since(start).Seconds()
-}
-
-// parallelRate measures the same on GOMAXPROCS goroutines at once: the
-// whole machine's rate, which is lower than cores × the one-goroutine rate
-// when the vCPUs share a physical core or other load competes.
-func parallelRate(d time.Duration) float64 {
-	w := runtime.GOMAXPROCS(0)
-	rates := make([]float64, w)
-	var wg sync.WaitGroup
-	for i := range rates {
-		wg.Add(1)
-		go func() { defer wg.Done(); rates[i] = scalarMultRate(d) }()
-	}
-	wg.Wait()
-	t := 0.0
-	for _, r := range rates {
-		t += r
-	}
-	return t
-}
 
 var large = flag.Bool("psi.large", false, "also benchmark 2^20 × 2^20")
 
@@ -69,8 +30,7 @@ func BenchmarkPSI(b *testing.B) {
 		a, bb := sets(r, n, n, n/2)
 		for _, mode := range []Mode{ModeIntersection, ModeCardinality} {
 			b.Run(fmt.Sprintf("2^%d/%v", logn, mode), func(b *testing.B) {
-				rate := scalarMultRate(time.Second)
-				all := parallelRate(time.Second)
+				rate, all := ScalarMultRate(time.Second)
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
 					ra, _, err := RunLocal(context.Background(), Config{Session: "bench", Mode: mode}, a, bb, nil)
