@@ -22,24 +22,38 @@ const (
 // dst returns the domain-separation tag of a session.
 func dst(session string) []byte { return []byte(dstPrefix + session) }
 
-// hashToGroup is hash_to_ristretto255 of RFC 9496 with
-// expand_message_xmd(SHA-512) of RFC 9380 for 64 bytes.
+// hashToGroup is hash_to_ristretto255 of RFC 9496: 64 bytes of
+// expand_message_xmd(SHA-512) (RFC 9380, 5.3.1) through the one-way map.
 func hashToGroup(dst, msg []byte) *ristretto255.Element {
-	var zpad [128]byte
+	return ristretto255.NewElement().FromUniformBytes(expandXMD(dst, msg, 64))
+}
+
+// expandXMD is expand_message_xmd with SHA-512 for n ≤ 255·64 bytes and a
+// DST of at most 255 bytes.
+func expandXMD(dst, msg []byte, n int) []byte {
+	var zpad [128]byte // s_in_bytes of SHA-512
+	suffix := append(append([]byte{}, dst...), byte(len(dst)))
 	h := sha512.New()
 	h.Write(zpad[:])
 	h.Write(msg)
-	h.Write([]byte{0, 64, 0}) // I2OSP(64, 2) || I2OSP(0, 1)
-	h.Write(dst)
-	h.Write([]byte{byte(len(dst))})
+	h.Write([]byte{byte(n >> 8), byte(n), 0})
+	h.Write(suffix)
 	b0 := h.Sum(nil)
-	h.Reset()
-	h.Write(b0)
-	h.Write([]byte{1})
-	h.Write(dst)
-	h.Write([]byte{byte(len(dst))})
-	b1 := h.Sum(nil)
-	return ristretto255.NewElement().FromUniformBytes(b1)
+	out := make([]byte, 0, n+64)
+	prev := make([]byte, 64)
+	for i := 1; len(out) < n; i++ {
+		x := make([]byte, 64)
+		for k := range x {
+			x[k] = b0[k] ^ prev[k] // for i = 1, prev is zero: b0 itself
+		}
+		h.Reset()
+		h.Write(x)
+		h.Write([]byte{byte(i)})
+		h.Write(suffix)
+		prev = h.Sum(nil)
+		out = append(out, prev...)
+	}
+	return out[:n]
 }
 
 // randomScalar returns a uniformly random non-zero scalar.

@@ -2,6 +2,7 @@ package psi
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -124,6 +125,23 @@ func TestSumRange(t *testing.T) {
 	_, _, err := RunLocal(context.Background(), Config{Session: "s", Mode: ModeSum}, []string{"a"}, []string{"a", "b"}, []uint64{1 << 31, 1 << 31})
 	if !errors.Is(err, ErrSumRange) {
 		t.Fatalf("got %v, want ErrSumRange", err)
+	}
+}
+
+// RFC 9380, appendix K.3: expand_message_xmd(SHA-512).
+func TestExpandXMD(t *testing.T) {
+	d := []byte("QUUX-V01-CS02-with-expander-SHA512-256")
+	for msg, want := range map[string]string{
+		"":    "6b9a7312411d92f921c6f68ca0b6380730a1a4d982c507211a90964c394179ba",
+		"abc": "0da749f12fbe5483eb066a5f595055679b976e93abe9be6f0f6318bce7aca8dc",
+	} {
+		if got := hex.EncodeToString(expandXMD(d, []byte(msg), 32)); got != want {
+			t.Errorf("%q: got %s, want %s", msg, got, want)
+		}
+	}
+	want := "7f1dddd13c08b543f2e2037b14cefb255b44c83cc397c1786d975653e36a6b11bdd7732d8b38adb4a0edc26a0cef4bb45217135456e58fbca1703cd6032cb1347ee720b87972d63fbf232587043ed2901bce7f22610c0419751c065922b488431851041310ad659e4b23520e1772ab29dcdeb2002222a363f0c2b1c972b3efe1"
+	if got := hex.EncodeToString(expandXMD(d, []byte("abc"), 128)); got != want {
+		t.Errorf("abc, 128 bytes: got %s", got)
 	}
 }
 
