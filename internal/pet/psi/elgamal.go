@@ -35,7 +35,7 @@ func encrypt(pk *ristretto255.Element, v uint64) (ciphertext, error) {
 
 func (c ciphertext) encode(out []byte) {
 	c.c1.Encode(out[0:0:pointLen])
-	c.c2.Encode(out[pointLen:pointLen:2*pointLen])
+	c.c2.Encode(out[pointLen : pointLen : 2*pointLen])
 }
 
 // decodeCiphertext decodes 64 bytes; both halves must be canonical and not
