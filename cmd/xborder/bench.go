@@ -105,7 +105,7 @@ func newBenchCmd(e *env) *cobra.Command {
 		Use:   "bench",
 		Short: "Measure xborder against a baseline measured in the same run",
 	}
-	cmd.AddCommand(newBenchAssessCmd(e), newBenchQualityCmd(e), newBenchVCCmd(e), newBenchPolicyCmd(e), newBenchContractCmd(e), newBenchCatalogCmd(e), newBenchAuditCmd(e), newBenchTransferCmd(e), newBenchServeCmd(e))
+	cmd.AddCommand(newBenchAssessCmd(e), newBenchQualityCmd(e), newBenchVCCmd(e), newBenchPolicyCmd(e), newBenchContractCmd(e), newBenchCatalogCmd(e), newBenchAuditCmd(e), newBenchTransferCmd(e), newBenchServeCmd(e), newBenchPSICmd(e))
 	return cmd
 }
 

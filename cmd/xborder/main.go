@@ -109,7 +109,7 @@ privacy computing and audit ledger of a data space.`,
 		Version:           version(),
 		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
 	}
-	root.AddCommand(newAssessCmd(e), newLedgerCmd(e), newKeyCmd(e), newDIDCmd(e), newVCCmd(e), newVPCmd(e), newTrustCmd(e), newContractCmd(e), newPolicyCmd(e), newCatalogCmd(e), newGenCmd(e), newAuditCmd(e), newServeCmd(e), newDemoCmd(e), newBenchCmd(e), newVersionCmd(e))
+	root.AddCommand(newAssessCmd(e), newLedgerCmd(e), newKeyCmd(e), newDIDCmd(e), newVCCmd(e), newVPCmd(e), newTrustCmd(e), newContractCmd(e), newPolicyCmd(e), newCatalogCmd(e), newGenCmd(e), newAuditCmd(e), newServeCmd(e), newDemoCmd(e), newBenchCmd(e), newPetCmd(e), newVersionCmd(e))
 	return root
 }
 

@@ -1,0 +1,275 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/xborder/xborder/internal/pet/psi"
+)
+
+// newPetCmd is the privacy-computing command group (issue 7): add each
+// computation as a subcommand here.
+func newPetCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "pet",
+		Short: "Privacy computing: joint computation without moving raw data",
+		Long: `Privacy-enhancing technologies: parties compute a joint result (a set
+intersection, an aggregate) while the raw data stays with its holder. See docs/pet.md.`,
+	}
+	cmd.AddCommand(newPetPSICmd(e))
+	cmd.AddCommand(newPetAggregateCmd(e))
+	return cmd
+}
+
+func newPetPSICmd(e *env) *cobra.Command {
+	var (
+		local       bool
+		key         string
+		format      string
+		output      string
+		cardinality bool
+		sumCol      string
+		outFile     string
+		session     string
+		batch       int
+	)
+	cmd := &cobra.Command{
+		Use:   "psi --local A.csv B.csv --key COLUMN",
+		Short: "Private set intersection (ECDH over ristretto255) of two CSV files' key columns",
+		Long: `Computes the intersection of the key column of A.csv and B.csv by ECDH-PSI:
+neither party sees the other's keys, only the agreed output. With --local both
+parties run in this process (for trying and testing).
+
+  --output a|b|both   who learns the result (default a)
+  --cardinality       the size of the intersection only, not which keys
+  --sum COLUMN        the size and the sum of B's COLUMN over the intersection
+                      (non-negative integers, total below 2^32; B learns the sum too)
+  --out FILE          write the intersection keys, one per line (not with
+                      --cardinality or --sum)
+
+Exit codes: 0 done, 2 bad input (flags, unreadable file, missing column), 1 failure.`,
+		Example: `  xborder pet psi --local A.csv B.csv --key id --format json
+  xborder pet psi --local A.csv B.csv --key id --cardinality
+  xborder pet psi --local A.csv B.csv --key id --sum amount --output both`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !local {
+				return badInput(errors.New("only --local is implemented: both parties on this machine"), "add --local; PSI between nodes comes with the connector")
+			}
+			if format != "json" && format != "text" {
+				return badInput(fmt.Errorf("unknown format %q", format), "use --format json or --format text")
+			}
+			c := psi.Config{Session: session, Mode: psi.ModeIntersection, BatchSize: batch}
+			if cardinality {
+				c.Mode = psi.ModeCardinality
+			}
+			if sumCol != "" {
+				c.Mode = psi.ModeSum
+			}
+			switch output {
+			case "a":
+			case "both":
+				c.RevealToB = true
+			case "b":
+				if c.Mode == psi.ModeSum {
+					return badInput(errors.New("--sum with --output b"), "with --sum, A learns the size and the sum and B learns the sum: use --output a or both")
+				}
+			default:
+				return badInput(fmt.Errorf("unknown output %q", output), "use --output a, b or both")
+			}
+			if outFile != "" && c.Mode != psi.ModeIntersection {
+				return badInput(errors.New("--out writes the intersection, which --cardinality and --sum do not reveal"), "drop --out")
+			}
+			if batch < 0 || batch > psi.MaxBatch {
+				return badInput(fmt.Errorf("--batch must be 1 to %d", psi.MaxBatch), "")
+			}
+			aKeys, _, err := readPSICSV(args[0], key, "")
+			if err != nil {
+				return err
+			}
+			bKeys, bVals, err := readPSICSV(args[1], key, sumCol)
+			if err != nil {
+				return err
+			}
+			if e.stderrIsTerminal {
+				c.Progress = psiProgress(e)
+			}
+			start := e.now()
+			// --output b: B.csv plays the protocol's party A, the one that learns.
+			pa, pb := aKeys, bKeys
+			if output == "b" {
+				pa, pb = bKeys, aKeys
+			}
+			ra, rb, err := psi.RunLocal(cmd.Context(), c, pa, pb, bVals)
+			if e.stderrIsTerminal {
+				fmt.Fprintln(e.stderr)
+			}
+			if errors.Is(err, psi.ErrSumRange) || errors.Is(err, psi.ErrDuplicateValues) {
+				return badInput(err, "")
+			}
+			if err != nil {
+				return failure(err)
+			}
+			if output == "b" {
+				ra, rb = rb, ra
+			}
+			// learner is the party that computed the result.
+			learner := ra
+			if output == "b" {
+				learner = rb
+			}
+			rep := psiReport{
+				Session: session, Mode: c.Mode.String(), Output: output, TagBits: psi.TagLen * 8,
+				ASize: ra.OwnSize, BSize: rb.OwnSize, ADuplicates: ra.Dups, BDuplicates: rb.Dups,
+				IntersectionSize: learner.Size,
+				Seconds:          e.now().Sub(start).Seconds(),
+			}
+			if c.Mode == psi.ModeSum {
+				s := learner.Sum
+				rep.Sum = &s
+			}
+			if outFile != "" {
+				if err := os.WriteFile(outFile, []byte(joinLines(learner.Keys)), 0o600); err != nil {
+					return failure(err)
+				}
+				rep.KeysFile = outFile
+			}
+			if format == "json" {
+				b, _ := json.MarshalIndent(rep, "", "  ")
+				fmt.Fprintln(e.stdout, string(b))
+				return nil
+			}
+			fmt.Fprintf(e.stdout, "PSI (%s, session %s): A %d keys, B %d keys, intersection %d\n", rep.Mode, session, rep.ASize, rep.BSize, rep.IntersectionSize)
+			if rep.Sum != nil {
+				fmt.Fprintf(e.stdout, "sum of %s over the intersection: %d\n", sumCol, *rep.Sum)
+			}
+			if rep.KeysFile != "" {
+				fmt.Fprintf(e.stdout, "intersection keys written to %s\n", rep.KeysFile)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&local, "local", false, "run both parties in this process")
+	f.StringVar(&key, "key", "", "name of the key column (both files)")
+	f.StringVar(&format, "format", "json", "json or text")
+	f.StringVar(&output, "output", "a", "who learns the result: a, b or both")
+	f.BoolVar(&cardinality, "cardinality", false, "reveal the size of the intersection only")
+	f.StringVar(&sumCol, "sum", "", "sum this column of B.csv over the intersection")
+	f.StringVar(&outFile, "out", "", "write the intersection keys to this file")
+	f.StringVar(&session, "session", "local", "session (agreement) id bound into the protocol")
+	f.IntVar(&batch, "batch", 4096, "items per message")
+	_ = cmd.MarkFlagRequired("key")
+	return cmd
+}
+
+type psiReport struct {
+	Session          string  `json:"session"`
+	Mode             string  `json:"mode"`
+	Output           string  `json:"output"`
+	ASize            int     `json:"a_size"`
+	BSize            int     `json:"b_size"`
+	ADuplicates      int     `json:"a_duplicates"`
+	BDuplicates      int     `json:"b_duplicates"`
+	IntersectionSize int     `json:"intersection_size"`
+	Sum              *uint64 `json:"sum,omitempty"`
+	KeysFile         string  `json:"keys_file,omitempty"`
+	TagBits          int     `json:"tag_bits"`
+	Seconds          float64 `json:"seconds"`
+}
+
+func joinLines(keys []string) string {
+	if len(keys) == 0 {
+		return ""
+	}
+	return strings.Join(keys, "\n") + "\n"
+}
+
+// readPSICSV reads the key column (and the value column, if named) of a CSV
+// file with a header row; cells are trimmed.
+func readPSICSV(path, key, valCol string) ([]string, []uint64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, badInput(err, "")
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.ReuseRecord = true
+	head, err := r.Read()
+	if err != nil {
+		if err == io.EOF {
+			err = errors.New("empty file, no header row")
+		}
+		return nil, nil, badInput(fmt.Errorf("%s: %w", path, err), "")
+	}
+	ki, vi := -1, -1
+	var cols []string
+	for i, h := range head {
+		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+		cols = append(cols, h)
+		if h == key {
+			ki = i
+		}
+		if valCol != "" && h == valCol {
+			vi = i
+		}
+	}
+	if ki < 0 {
+		return nil, nil, badInput(fmt.Errorf("%s: no column %q", path, key), "columns: "+strings.Join(cols, ", "))
+	}
+	if valCol != "" && vi < 0 {
+		return nil, nil, badInput(fmt.Errorf("%s: no column %q", path, valCol), "columns: "+strings.Join(cols, ", "))
+	}
+	var keys []string
+	var vals []uint64
+	for line := 2; ; line++ {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, nil, badInput(fmt.Errorf("%s: %w", path, err), "")
+		}
+		k := strings.TrimSpace(rec[ki])
+		if k == "" {
+			return nil, nil, badInput(fmt.Errorf("%s: row %d: empty key", path, line), "")
+		}
+		keys = append(keys, k)
+		if vi >= 0 {
+			v, err := strconv.ParseUint(strings.TrimSpace(rec[vi]), 10, 64)
+			if err != nil {
+				return nil, nil, badInput(fmt.Errorf("%s: row %d: %s is not a non-negative integer", path, line, valCol), "")
+			}
+			vals = append(vals, v)
+		}
+	}
+	return keys, vals, nil
+}
+
+// psiProgress redraws one status line on stderr at most every 200 ms.
+func psiProgress(e *env) func(psi.Progress) {
+	var mu sync.Mutex
+	var last time.Time
+	return func(p psi.Progress) {
+		mu.Lock()
+		defer mu.Unlock()
+		if t := e.now(); t.Sub(last) >= 200*time.Millisecond {
+			last = t
+			if p.Total > 0 {
+				fmt.Fprintf(e.stderr, "\rpsi: %s %s %d/%d   ", p.Party, p.Stage, p.Done, p.Total)
+			} else {
+				fmt.Fprintf(e.stderr, "\rpsi: %s %s %d   ", p.Party, p.Stage, p.Done)
+			}
+		}
+	}
+}

@@ -1,0 +1,40 @@
+// Package psi is private set intersection between two parties by
+// Diffie–Hellman (ECDH-PSI) over ristretto255, semi-honest.
+//
+// Party A holds a set X, party B a set Y (and, for PSI-sum, a non-negative
+// integer value per element of Y). Both pick a secret scalar (a, b).
+//
+//  1. A sends H(x)^a for every x in X (StepMaskedA).
+//  2. B returns (H(x)^a)^b, truncated to a 128-bit tag (StepDoubleMasked):
+//     in A's order for ModeIntersection, shuffled for ModeCardinality and
+//     ModeSum so that A cannot tell which of its elements matched.
+//  3. B sends H(y)^b for every y in Y in a random order (StepMaskedB); in
+//     ModeSum each comes with an exponential ElGamal encryption of its
+//     value under B's key (sent first, StepPublicKey).
+//  4. A computes (H(y)^b)^a, truncates it and looks it up among the tags.
+//
+// H is hash_to_ristretto255 (RFC 9496, expand_message_xmd with SHA-512)
+// with a domain-separation tag that contains the session id, which is the
+// agreement or task id: points from one session are useless in another.
+//
+// What each mode reveals: ModeIntersection gives A the intersection (and
+// B too when Config.RevealToB is set: A sends the positions of the
+// matching elements of B's stream). ModeCardinality gives A the size only
+// (and B with RevealToB). ModeSum gives A the size and, with B's help,
+// the sum of B's values over the intersection: A adds the matching
+// ciphertexts, re-randomises the total and sends it to B, B decrypts (the
+// sum is found by baby-step giant-step, so it must stay below 2^32) and
+// returns the sum; B learns the sum, and the size only with RevealToB.
+// Both parties learn the size of the other's set. Neither learns anything
+// else provided both follow the protocol (semi-honest model); a party that
+// deviates can learn more, for example by sending crafted points.
+//
+// Messages carry the session id, the mode, the step and a sequence number;
+// the receiver refuses a message from another session, mode or step, one
+// out of order or replayed, one of the wrong length, and points that are
+// not canonical ristretto255 encodings or are the identity. Inputs are
+// deduplicated before hashing.
+//
+// The scalar multiplications of each batch run on GOMAXPROCS goroutines.
+// RunLocal runs both parties in one process over bounded channels.
+package psi
