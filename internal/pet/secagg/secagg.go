@@ -158,6 +158,20 @@ type GroupResult struct {
 	sum, sumsq *big.Int
 }
 
+// Moments returns copies of the group's revealed sum (fixed-point units)
+// and sum of squares (units squared), nil when the statistic did not
+// reveal them (count, histogram, or a suppressed group). Result review
+// (internal/pet/review) adds noise to these exact totals.
+func (g *GroupResult) Moments() (sum, sumsq *big.Int) {
+	if g.sum != nil {
+		sum = new(big.Int).Set(g.sum)
+	}
+	if g.sumsq != nil {
+		sumsq = new(big.Int).Set(g.sumsq)
+	}
+	return sum, sumsq
+}
+
 // Bin is one histogram bin; Lo and Hi are nil for the open ends.
 type Bin struct {
 	Lo         *Decimal `json:"lo,omitempty"`
