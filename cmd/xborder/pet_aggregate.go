@@ -11,6 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/xborder/xborder/internal/pet/dp"
+	"github.com/xborder/xborder/internal/pet/review"
 	"github.com/xborder/xborder/internal/pet/secagg"
 )
 
@@ -22,6 +24,7 @@ func newPetAggregateCmd(e *env) *cobra.Command {
 	var column, stat, bins, groupBy, groups, format string
 	var minGroup int64
 	var scale int
+	var rf petReviewFlags
 	cmd := &cobra.Command{
 		Use:   "aggregate --local A.csv B.csv [C.csv ...] --column COL --stat sum|mean|variance|count|histogram",
 		Short: "Compute a joint statistic over several parties' data by secret sharing",
@@ -39,10 +42,22 @@ Values are fixed-point decimals with at most --scale digits after the point
 (default 2) and at most 2^44 units in magnitude; a value outside is refused, never
 rounded. What each party learns is described in docs/pet-secagg.md.
 
-Exit codes: 0 computed; 1 internal failure; 2 bad input (flags, files, values).`,
+Every result passes result review before it is printed (internal/pet/review):
+the group sizes are checked against --min-group and, with --rho (discrete
+Gaussian, zCDP) or --epsilon (discrete Laplace, pure DP), the budget of --dataset
+and --agreement in DATA_DIR/xborder.db is debited first and noise is then added to
+the released counts and sums (mean and variance are computed from the noisy
+figures); --bounds LO:HI clamps the values and sets the sum's sensitivity. Each
+decision, allow or deny, is appended to DATA_DIR/audit when that ledger exists
+(xborder audit init); without it a note goes to stderr and the run goes on. See
+"Result review" in docs/pet-secagg.md.
+
+Exit codes: 0 computed and released; 1 internal failure or release refused by
+review (budget exhausted: nothing is released); 2 bad input (flags, files, values).`,
 		Example: `  xborder pet aggregate --local A.csv B.csv C.csv --column amount --stat sum --format json
   xborder pet aggregate --local A.csv B.csv --column amount --stat mean --group-by region --min-group 20
-  xborder pet aggregate --local A.csv B.csv --column age --stat histogram --bins 18,30,45,65`,
+  xborder pet aggregate --local A.csv B.csv --column age --stat histogram --bins 18,30,45,65
+  xborder pet aggregate --local A.csv B.csv --column amount --stat mean --bounds 0:10000 --rho 0.005 --dataset urn:xborder:dataset:wm --agreement urn:xborder:agreement:a1`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !local {
@@ -89,6 +104,10 @@ Exit codes: 0 computed; 1 internal failure; 2 bad input (flags, files, values).`
 				}
 				cfg.Groups = strings.Split(groups, ",")
 			}
+			rho, eps, bounds, err := rf.parse(cfg.Stat, scale)
+			if err != nil {
+				return err
+			}
 			parties := make([]partyRows, len(args))
 			for i, path := range args {
 				p, err := readPartyCSV(path, column, groupBy, scale)
@@ -97,6 +116,7 @@ Exit codes: 0 computed; 1 internal failure; 2 bad input (flags, files, values).`
 				}
 				parties[i] = p
 			}
+			clampRows(parties, bounds)
 			if groupBy != "" && groups == "" {
 				seen := map[string]bool{}
 				for _, p := range parties {
@@ -136,6 +156,20 @@ Exit codes: 0 computed; 1 internal failure; 2 bad input (flags, files, values).`
 					}
 				}
 			}
+			// The audit ledger is opened first: a broken ledger stops the run
+			// before any budget is spent.
+			dir := dataDir(e, rf.dataDir)
+			al, err := openPetAudit(e, dir)
+			if err != nil {
+				return err
+			}
+			if al != nil {
+				defer func() {
+					if cerr := closeAuditLog(cmd.Context(), al); cerr != nil {
+						fmt.Fprintf(e.stderr, "xborder: %v\n", cerr)
+					}
+				}()
+			}
 			res, err := secagg.Run(cmd.Context(), cfg, inputs)
 			switch {
 			case errors.Is(err, secagg.ErrOutOfBounds):
@@ -145,7 +179,36 @@ Exit codes: 0 computed; 1 internal failure; 2 bad input (flags, files, values).`
 			case err != nil:
 				return failure(err)
 			}
-			return printJSON(e, res)
+			// Result review: the local policy allows every statistic, column
+			// and group-by column; it enforces --min-group and, with --rho or
+			// --epsilon, the noise and the budget debit.
+			policy := review.Policy{Stats: []secagg.Stat{secagg.Count, secagg.Sum, secagg.Mean, secagg.Variance, secagg.Histogram},
+				Columns: []string{"*"}, GroupBy: []string{"*"}, MinGroup: minGroup, Rho: rho, Epsilon: eps,
+				Dataset: rf.dataset, Agreement: rf.agreement, Purpose: "pet aggregate " + stat}
+			var budget review.Budget
+			if policy.DP() {
+				l, closeDB, err := openPetBudget(cmd.Context(), dir)
+				if err != nil {
+					return err
+				}
+				defer closeDB()
+				budget = l
+			}
+			var rows int64
+			for _, p := range parties {
+				rows += int64(len(p.values))
+			}
+			d := review.Review(cmd.Context(), policy, review.Result{Column: column, GroupBy: groupBy, Scale: scale, Clamped: bounds, Agg: res},
+				budget, dp.NewSampler(petNoiseSource))
+			if al != nil {
+				if err := auditReview(cmd.Context(), al, e.now(), rf.actor, rf.dataset, rows, d); err != nil {
+					return failure(fmt.Errorf("%w; nothing was released", err))
+				}
+			}
+			if !d.Allow {
+				return failure(fmt.Errorf("result review refused the release [%s]: %s / %s", d.Code, d.Message, d.MessageZH))
+			}
+			return printJSON(e, d.Released)
 		},
 	}
 	fl := cmd.Flags()
@@ -158,6 +221,13 @@ Exit codes: 0 computed; 1 internal failure; 2 bad input (flags, files, values).`
 	fl.Int64Var(&minGroup, "min-group", secagg.DefaultMinGroup, "suppress groups and bins with fewer rows")
 	fl.IntVar(&scale, "scale", 2, "decimal digits of the values (0 to 9)")
 	fl.StringVar(&format, "format", "json", "output format: json")
+	fl.StringVar(&rf.rho, "rho", "", "release with discrete Gaussian noise at this ρ (zCDP), e.g. 0.005")
+	fl.StringVar(&rf.epsilon, "epsilon", "", "release with discrete Laplace noise at this ε (pure DP; costs ρ = ε²/2)")
+	fl.StringVar(&rf.dataset, "dataset", "", "dataset whose privacy budget is debited (and the audited object)")
+	fl.StringVar(&rf.agreement, "agreement", "", "agreement whose share of the budget is debited")
+	fl.StringVar(&rf.bounds, "bounds", "", "clamp every value to LO:HI before aggregating (sets the sum's sensitivity; required for noisy sum, mean, variance)")
+	fl.StringVar(&rf.dataDir, "data-dir", "", "data directory with the budget ledger (xborder.db) and the audit ledger (audit/) (default $XBORDER_DATA_DIR or ~/.xborder)")
+	fl.StringVar(&rf.actor, "actor", "did:web:localhost", "DID recorded as the actor of the audited review decision")
 	_ = cmd.MarkFlagRequired("stat")
 	return cmd
 }
