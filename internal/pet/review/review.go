@@ -274,7 +274,7 @@ func reviewDP(ctx context.Context, p Policy, r Result, b Budget, s *dp.Sampler) 
 	switch {
 	case errors.As(err, &be):
 		return deny(BudgetExhausted, fmt.Sprintf("refused: the privacy budget is exhausted (%s has %s of ρ left, the query costs %s); nothing was released", budgetOwner(be), be.Balance.Left(), be.Rho),
-			fmt.Sprintf("拒绝：隐私预算已耗尽（%s 剩余 ρ=%s，本次查询需 %s）；未发布任何结果", budgetOwner(be), be.Balance.Left(), be.Rho))
+			fmt.Sprintf("拒绝：隐私预算已耗尽（%s剩余 ρ=%s，本次查询需 %s）；未发布任何结果", budgetOwnerZH(be), be.Balance.Left(), be.Rho))
 	case errors.Is(err, dp.ErrBudgetExhausted):
 		return deny(BudgetExhausted, "refused: the privacy budget is exhausted; nothing was released", "拒绝：隐私预算已耗尽；未发布任何结果")
 	case err != nil:
@@ -298,6 +298,13 @@ func budgetOwner(be *dp.BudgetError) string {
 		return "agreement " + be.Agreement + " on dataset " + be.Dataset
 	}
 	return "dataset " + be.Dataset
+}
+
+func budgetOwnerZH(be *dp.BudgetError) string {
+	if be.Agreement != "" {
+		return "数据集 " + be.Dataset + " 的协议 " + be.Agreement + " "
+	}
+	return "数据集 " + be.Dataset + " "
 }
 
 // noise adds one mechanism's noise at the per-component parameter.
