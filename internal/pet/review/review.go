@@ -111,15 +111,17 @@ type Result struct {
 
 // Noise describes the noise of a release.
 type Noise struct {
-	Mechanism  string  `json:"mechanism"` // "gaussian" (ρ-zCDP) or "laplace" (ε-DP)
-	Rho        string  `json:"rho,omitempty"`
-	Epsilon    string  `json:"epsilon,omitempty"`
-	Components int     `json:"components"` // the budget is split evenly between them
-	Cost       dp.Rho  `json:"cost_rho_units"`
-	Bounds     *Bounds `json:"bounds,omitempty"`
-	Dataset    string  `json:"dataset"`
-	Agreement  string  `json:"agreement"`
-	Seq        int64   `json:"spend_seq"`
+	Mechanism  string `json:"mechanism"` // "gaussian" (ρ-zCDP) or "laplace" (ε-DP)
+	Rho        string `json:"rho,omitempty"`
+	Epsilon    string `json:"epsilon,omitempty"`
+	Components int    `json:"components"` // the budget is split evenly between them
+	Cost       string `json:"cost_rho"`   // ρ debited, exact decimal
+	// The clamp bounds, as decimals at the values' scale.
+	Lo        *secagg.Decimal `json:"clamp_lo,omitempty"`
+	Hi        *secagg.Decimal `json:"clamp_hi,omitempty"`
+	Dataset   string          `json:"dataset"`
+	Agreement string          `json:"agreement"`
+	Seq       int64           `json:"spend_seq"`
 }
 
 // Release is what leaves: the result's fields plus, when noisy, the noise.
@@ -254,7 +256,11 @@ func reviewDP(ctx context.Context, p Policy, r Result, b Budget, s *dp.Sampler) 
 	n := noise{s: s}
 	var cost dp.Rho
 	var err error
-	info := &Noise{Components: k, Bounds: r.Clamped, Dataset: p.Dataset, Agreement: p.Agreement}
+	info := &Noise{Components: k, Dataset: p.Dataset, Agreement: p.Agreement}
+	if r.Clamped != nil {
+		info.Lo = &secagg.Decimal{Int: big.NewInt(r.Clamped.Lo), Scale: r.Scale}
+		info.Hi = &secagg.Decimal{Int: big.NewInt(r.Clamped.Hi), Scale: r.Scale}
+	}
 	if p.Rho != nil {
 		n.rho = new(big.Rat).Quo(p.Rho, big.NewRat(int64(k), 1))
 		cost, err = dp.RhoFromRat(p.Rho)
@@ -267,7 +273,7 @@ func reviewDP(ctx context.Context, p Policy, r Result, b Budget, s *dp.Sampler) 
 	if err != nil || cost <= 0 {
 		return deny(BadParameter, fmt.Sprintf("the privacy parameter cannot be accounted: %v", err), "隐私参数无法计入预算")
 	}
-	info.Cost = cost
+	info.Cost = cost.String()
 	// Debit before anything noisy exists.
 	rc, err := b.Spend(ctx, p.Dataset, p.Agreement, cost, p.Purpose)
 	var be *dp.BudgetError
