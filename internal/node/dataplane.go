@@ -328,6 +328,14 @@ func (d *dataPlane) counter(pid string) *atomic.Int64 {
 	return c
 }
 
+// forget drops the bytes-sent counter of an ended provider transfer (its
+// figure is in node_transfers).
+func (d *dataPlane) forget(pid string) {
+	d.mu.Lock()
+	delete(d.served, pid)
+	d.mu.Unlock()
+}
+
 // address turns the data plane's address into the DSP one, with the key
 // the consumer checks the stream with.
 func (d *dataPlane) address(a transfer.DataAddress) *dsp.DataAddress {
@@ -459,9 +467,11 @@ func (d *dataPlane) Record(ctx context.Context, e dsp.Event) error {
 			n := d.counter(pid).Load()
 			d.setTransferState(ctx, dsp.Provider, pid, "completed", n, "", "", "")
 			d.audit(ctx, d.n.cfg.DID, audit.OpTransfer, pid, audit.ResultSuccess, "served", map[string]any{"consumer": e.Counterparty, "bytes": n}, n)
+			d.forget(pid)
 		case dsp.Terminated:
 			d.provider.Terminate(pid)
 			d.setTransferState(ctx, dsp.Provider, pid, "terminated", d.counter(pid).Load(), "", "", e.Code)
+			d.forget(pid)
 		case dsp.Suspended:
 			d.provider.Suspend(pid)
 			d.setTransferState(ctx, dsp.Provider, pid, "suspended", d.counter(pid).Load(), "", "", e.Code)
