@@ -483,9 +483,15 @@ func (d *dataPlane) Record(ctx context.Context, e dsp.Event) error {
 		d.startPull(ctx, e.ConsumerPID)
 	case dsp.Terminated, dsp.Completed:
 		d.mu.Lock()
-		for _, p := range d.pulls {
-			if p.pid == e.ConsumerPID && p.cancel != nil && e.To == dsp.Terminated {
+		for k, p := range d.pulls {
+			if p.pid != e.ConsumerPID {
+				continue
+			}
+			if p.cancel != nil && e.To == dsp.Terminated {
 				p.cancel()
+			}
+			if !p.running { // a running pull removes itself when it ends
+				delete(d.pulls, k)
 			}
 		}
 		d.mu.Unlock()
