@@ -44,6 +44,12 @@ func TestPetPSI(t *testing.T) {
 	if r := parse(out); code != 0 || r.IntersectionSize != 2 || r.Sum == nil || *r.Sum != 15 {
 		t.Fatalf("exit %d: %s %s", code, out, errs)
 	}
+	for _, g := range []string{"ristretto255", "x25519"} {
+		out, errs, code = xb(t, dir, "pet", "psi", "--local", a, b, "--key", "id", "--sum", "amount", "--output", "both", "--group", g)
+		if r := parse(out); code != 0 || r.IntersectionSize != 2 || r.Sum == nil || *r.Sum != 15 || !strings.Contains(out, `"group": "`+g+`"`) {
+			t.Fatalf("--group %s: exit %d: %s %s", g, code, out, errs)
+		}
+	}
 	out, _, code = xb(t, dir, "pet", "psi", "--local", a, b, "--key", "id", "--format", "text")
 	if code != 0 || !strings.Contains(out, "intersection 2") {
 		t.Fatalf("exit %d: %s", code, out)
@@ -55,6 +61,7 @@ func TestPetPSI(t *testing.T) {
 		"no --local":     {a, b, "--key", "id"},
 		"out with card":  {"--local", a, b, "--key", "id", "--cardinality", "--out", keys},
 		"sum duplicates": {"--local", b, a, "--key", "id", "--sum", "name"},
+		"bad group":      {"--local", a, b, "--key", "id", "--group", "p256"},
 	} {
 		_, errs, code := xb(t, dir, append([]string{"pet", "psi"}, args...)...)
 		if code != 2 || !strings.Contains(errs, "xborder: error:") {
@@ -71,6 +78,13 @@ func TestBenchPSI(t *testing.T) {
 	out, errs, code := xb(t, t.TempDir(), "bench", "psi", "--size", "2^6", "--format", "json", "--mode", "sum")
 	if code != 0 || !strings.Contains(out, `"ratio_to_floor"`) {
 		t.Fatalf("exit %d: %s %s", code, out, errs)
+	}
+	out, errs, code = xb(t, t.TempDir(), "bench", "psi", "--size", "2^6", "--format", "json", "--group", "x25519")
+	if code != 0 || !strings.Contains(out, `"group": "x25519"`) {
+		t.Fatalf("x25519: exit %d: %s %s", code, out, errs)
+	}
+	if _, _, code := xb(t, t.TempDir(), "bench", "psi", "--size", "2^6", "--group", "p256"); code != 2 {
+		t.Fatalf("bad group: exit %d", code)
 	}
 	if _, _, code := xb(t, t.TempDir(), "bench", "psi", "--size", "2^x"); code != 2 {
 		t.Fatalf("bad size: exit %d", code)

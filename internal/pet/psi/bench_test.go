@@ -24,31 +24,33 @@ func BenchmarkPSI(b *testing.B) {
 	if *large {
 		sizes = append(sizes, 20)
 	}
-	for _, logn := range sizes {
-		n := 1 << logn
-		r := rand.New(rand.NewPCG(1, 2))
-		a, bb := sets(r, n, n, n/2)
-		for _, mode := range []Mode{ModeIntersection, ModeCardinality} {
-			b.Run(fmt.Sprintf("2^%d/%v", logn, mode), func(b *testing.B) {
-				rate, all := ScalarMultRate(time.Second)
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					ra, _, err := RunLocal(context.Background(), Config{Session: "bench", Mode: mode}, a, bb, nil)
-					if err != nil {
-						b.Fatal(err)
+	for _, g := range []Group{GroupRistretto255, GroupX25519} {
+		for _, logn := range sizes {
+			n := 1 << logn
+			r := rand.New(rand.NewPCG(1, 2))
+			a, bb := sets(r, n, n, n/2)
+			for _, mode := range []Mode{ModeIntersection, ModeCardinality} {
+				b.Run(fmt.Sprintf("%v/2^%d/%v", g, logn, mode), func(b *testing.B) {
+					rate, all := ScalarMultRate(g, time.Second)
+					b.ResetTimer()
+					for i := 0; i < b.N; i++ {
+						ra, _, err := RunLocal(context.Background(), Config{Session: "bench", Mode: mode, Group: g}, a, bb, nil)
+						if err != nil {
+							b.Fatal(err)
+						}
+						if ra.Size != n/2 {
+							b.Fatalf("size %d", ra.Size)
+						}
 					}
-					if ra.Size != n/2 {
-						b.Fatalf("size %d", ra.Size)
-					}
-				}
-				el := b.Elapsed().Seconds() / float64(b.N)
-				floor := 4 * float64(n) / (rate * float64(runtime.GOMAXPROCS(0)))
-				b.ReportMetric(el, "s/psi")
-				b.ReportMetric(rate, "mults/s/core")
-				b.ReportMetric(el/floor, "x-floor")
-				b.ReportMetric(all, "mults/s/machine")
-				b.ReportMetric(el/(4*float64(n)/all), "x-machine-floor")
-			})
+					el := b.Elapsed().Seconds() / float64(b.N)
+					floor := 4 * float64(n) / (rate * float64(runtime.GOMAXPROCS(0)))
+					b.ReportMetric(el, "s/psi")
+					b.ReportMetric(rate, "mults/s/core")
+					b.ReportMetric(el/floor, "x-floor")
+					b.ReportMetric(all, "mults/s/machine")
+					b.ReportMetric(el/(4*float64(n)/all), "x-machine-floor")
+				})
+			}
 		}
 	}
 }
@@ -57,5 +59,12 @@ func BenchmarkHashToGroup(b *testing.B) {
 	d := dst("bench")
 	for i := 0; i < b.N; i++ {
 		hashToGroup(d, []byte("key-0000001"))
+	}
+}
+
+func BenchmarkEncodeToCurve25519(b *testing.B) {
+	d := GroupX25519.dst("bench")
+	for i := 0; i < b.N; i++ {
+		encodeToCurve25519(d, []byte("key-0000001"))
 	}
 }

@@ -1,5 +1,6 @@
 // Package psi is private set intersection between two parties by
-// Diffie–Hellman (ECDH-PSI) over ristretto255, semi-honest.
+// Diffie–Hellman (ECDH-PSI) over ristretto255 or, with Config.Group set to
+// GroupX25519, over curve25519 u-coordinates with X25519; semi-honest.
 //
 // Party A holds a set X, party B a set Y (and, for PSI-sum, a non-negative
 // integer value per element of Y). Both pick a secret scalar (a, b).
@@ -13,9 +14,14 @@
 //     value under B's key (sent first, StepPublicKey).
 //  4. A computes (H(y)^b)^a, truncates it and looks it up among the tags.
 //
-// H is hash_to_ristretto255 (RFC 9496, expand_message_xmd with SHA-512)
-// with a domain-separation tag that contains the session id, which is the
-// agreement or task id: points from one session are useless in another.
+// H is hash_to_ristretto255 (RFC 9496, expand_message_xmd with SHA-512),
+// or, in GroupX25519, encode_to_curve of the RFC 9380 suite
+// curve25519_XMD:SHA-512_ELL2_NU_ (Elligator 2, cofactor cleared) and the
+// exponentiation is X25519 (crypto/ecdh; clamped scalars are multiples of
+// 8, and all-zero outputs from low-order points are refused). The
+// domain-separation tag contains the session id, which is the agreement or
+// task id: points from one session are useless in another. PSI-sum's
+// ElGamal stays on ristretto255 in both groups.
 //
 // What each mode reveals: ModeIntersection gives A the intersection (and
 // B too when Config.RevealToB is set: A sends the positions of the
@@ -29,10 +35,11 @@
 // else provided both follow the protocol (semi-honest model); a party that
 // deviates can learn more, for example by sending crafted points.
 //
-// Messages carry the session id, the mode, the step and a sequence number;
-// the receiver refuses a message from another session, mode or step, one
+// Messages carry the session id, the mode, the group, the step and a
+// sequence number; the receiver refuses a message from another session,
+// mode, group or step, one
 // out of order or replayed, one of the wrong length, and points that are
-// not canonical ristretto255 encodings or are the identity. Inputs are
+// not canonical encodings or are the identity (low order). Inputs are
 // deduplicated before hashing.
 //
 // The scalar multiplications of each batch run on GOMAXPROCS goroutines.

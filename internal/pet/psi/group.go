@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/sha512"
 	"errors"
+	"fmt"
 	"runtime"
 	"sync"
 
@@ -133,4 +134,94 @@ func parallel(n int, f func(lo, hi int) error) error {
 	}
 	wg.Wait()
 	return first
+}
+
+// Group selects the prime-order group (or, for X25519, the curve and its
+// u-only encoding) the masking runs in. Both parties must use the same one;
+// every message carries it.
+type Group uint8
+
+const (
+	// GroupRistretto255 (the default): ristretto255 (RFC 9496), hashed
+	// with hash_to_ristretto255.
+	GroupRistretto255 Group = 0
+	// GroupX25519: Montgomery u-coordinates of curve25519, hashed with
+	// encode_to_curve of curve25519_XMD:SHA-512_ELL2_NU_ (RFC 9380) and
+	// exponentiated with X25519 (RFC 7748): about 1.3 times faster end to
+	// end on the 2-core reference box (docs/benchmarks.md).
+	GroupX25519 Group = 1
+)
+
+func (g Group) String() string {
+	switch g {
+	case GroupRistretto255:
+		return "ristretto255"
+	case GroupX25519:
+		return "x25519"
+	}
+	return fmt.Sprintf("group(%d)", uint8(g))
+}
+
+func (g Group) valid() bool { return g == GroupRistretto255 || g == GroupX25519 }
+
+// ParseGroup reads "ristretto255" (or "") and "x25519".
+func ParseGroup(s string) (Group, error) {
+	switch s {
+	case "", "ristretto255":
+		return GroupRistretto255, nil
+	case "x25519":
+		return GroupX25519, nil
+	}
+	return 0, fmt.Errorf("psi: unknown group %q: want ristretto255 or x25519", s)
+}
+
+// dst returns the hash-to-group domain-separation tag of a session in g.
+func (g Group) dst(session string) []byte {
+	if g == GroupX25519 {
+		return []byte(x25519DSTPrefix + session)
+	}
+	return dst(session)
+}
+
+// exponent is one party's secret exponent in a group. Points are pointLen
+// bytes in both groups.
+type exponent interface {
+	// hashExp writes H(key)^s to out.
+	hashExp(d []byte, key string, out []byte) error
+	// exp checks the encoded point in and writes in^s to out; it returns
+	// ErrBadPoint for a malformed or low-order point.
+	exp(in, out []byte) error
+}
+
+func newExponent(g Group) (exponent, error) {
+	switch g {
+	case GroupRistretto255:
+		s, err := randomScalar()
+		if err != nil {
+			return nil, err
+		}
+		return ristrettoExp{s}, nil
+	case GroupX25519:
+		return newX25519Exp()
+	}
+	return nil, fmt.Errorf("psi: unknown group %v", g)
+}
+
+type ristrettoExp struct{ s *ristretto255.Scalar }
+
+func (r ristrettoExp) hashExp(d []byte, key string, out []byte) error {
+	p := hashToGroup(d, []byte(key))
+	p.ScalarMult(r.s, p)
+	p.Encode(out[:0:pointLen])
+	return nil
+}
+
+func (r ristrettoExp) exp(in, out []byte) error {
+	p, err := decodePoint(in)
+	if err != nil {
+		return err
+	}
+	p.ScalarMult(r.s, p)
+	p.Encode(out[:0:pointLen])
+	return nil
 }

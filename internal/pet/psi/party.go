@@ -25,6 +25,10 @@ type Config struct {
 	// domain separation and into every message.
 	Session string
 	Mode    Mode
+	// Group is the group the masking runs in: GroupRistretto255 (the
+	// default) or GroupX25519. ModeSum's ElGamal encryption stays on
+	// ristretto255 either way.
+	Group Group
 	// RevealToB makes A tell B the output (the intersection, or the size).
 	RevealToB bool
 	// BatchSize is the number of items per message; 0 means 4096.
@@ -62,6 +66,9 @@ func (c *Config) check() error {
 	}
 	if itemWidth(StepMaskedA, c.Mode) == 0 || c.Mode < ModeIntersection || c.Mode > ModeSum {
 		return fmt.Errorf("psi: unknown mode %d", c.Mode)
+	}
+	if !c.Group.valid() {
+		return fmt.Errorf("psi: unknown group %d", c.Group)
 	}
 	if c.BatchSize < 0 || c.BatchSize > MaxBatch {
 		return fmt.Errorf("psi: batch size must be 1 to %d", MaxBatch)
@@ -109,7 +116,7 @@ func sendBatches(ctx context.Context, c *Config, conn Conn, party, stage string,
 		if err != nil {
 			return err
 		}
-		if err := send(ctx, conn, &Message{Session: c.Session, Mode: c.Mode, Step: step, Seq: seq, Last: hi == n, Items: out}); err != nil {
+		if err := send(ctx, conn, &Message{Session: c.Session, Mode: c.Mode, Group: c.Group, Step: step, Seq: seq, Last: hi == n, Items: out}); err != nil {
 			return err
 		}
 		seq++
@@ -127,13 +134,13 @@ func send(ctx context.Context, conn Conn, m *Message) error {
 }
 
 // maskKeys fills out with H(k)^s for keys[lo:hi].
-func maskKeys(d []byte, s *ristretto255.Scalar, keys []string, lo, hi int, out []byte, w int) {
+func maskKeys(d []byte, s exponent, keys []string, lo, hi int, out []byte, w int) error {
 	for i := lo; i < hi; i++ {
-		p := hashToGroup(d, []byte(keys[i]))
-		p.ScalarMult(s, p)
-		o := out[(i-lo)*w:]
-		p.Encode(o[:0:pointLen])
+		if err := s.hashExp(d, keys[i], out[(i-lo)*w:(i-lo)*w+pointLen]); err != nil {
+			return err
+		}
 	}
+	return nil
 }
 
 // RunA runs party A over conn with its keys.
@@ -143,18 +150,17 @@ func RunA(ctx context.Context, c Config, conn Conn, keys []string) (*Result, err
 	}
 	keys, dups := dedupe(keys)
 	res := &Result{Learned: true, OwnSize: len(keys), Dups: dups}
-	a, err := randomScalar()
+	a, err := newExponent(c.Group)
 	if err != nil {
 		return nil, err
 	}
-	d := dst(c.Session)
+	d := c.Group.dst(c.Session)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	sent := make(chan error, 1)
 	go func() {
 		sent <- sendBatches(ctx, &c, conn, "A", "mask", StepMaskedA, len(keys), func(lo, hi int, out []byte) error {
-			maskKeys(d, a, keys, lo, hi, out, pointLen)
-			return nil
+			return maskKeys(d, a, keys, lo, hi, out, pointLen)
 		})
 	}()
 	fail := func(err error) (*Result, error) {
@@ -162,7 +168,7 @@ func RunA(ctx context.Context, c Config, conn Conn, keys []string) (*Result, err
 		<-sent
 		return nil, err
 	}
-	r := &receiver{session: c.Session, mode: c.Mode}
+	r := &receiver{session: c.Session, mode: c.Mode, group: c.Group}
 	if c.Mode == ModeSum {
 		r.steps = append(r.steps, StepPublicKey)
 	}
@@ -234,12 +240,10 @@ func RunA(ctx context.Context, c Config, conn Conn, keys []string) (*Result, err
 			var buf [pointLen]byte
 			for i := lo; i < hi; i++ {
 				it := m.Items[i*w : (i+1)*w]
-				p, err := decodePoint(it[:pointLen])
+				err := a.exp(it[:pointLen], buf[:])
 				if err != nil {
 					return err
 				}
-				p.ScalarMult(a, p)
-				p.Encode(buf[:0])
 				got[i] = [TagLen]byte(buf[:TagLen])
 				if cts != nil {
 					if cts[i], err = decodeCiphertext(it[pointLen:]); err != nil {
@@ -298,7 +302,7 @@ func RunA(ctx context.Context, c Config, conn Conn, keys []string) (*Result, err
 		}
 	case ModeCardinality, ModeSum:
 		if c.RevealToB {
-			if err := send(ctx, conn, &Message{Session: c.Session, Mode: c.Mode, Step: StepCount, Last: true, Items: binary.BigEndian.AppendUint64(nil, uint64(res.Size))}); err != nil {
+			if err := send(ctx, conn, &Message{Session: c.Session, Mode: c.Mode, Group: c.Group, Step: StepCount, Last: true, Items: binary.BigEndian.AppendUint64(nil, uint64(res.Size))}); err != nil {
 				return nil, err
 			}
 		}
@@ -313,7 +317,7 @@ func RunA(ctx context.Context, c Config, conn Conn, keys []string) (*Result, err
 		agg.c2.Add(agg.c2, z.c2)
 		out := make([]byte, 2*pointLen)
 		agg.encode(out)
-		if err := send(ctx, conn, &Message{Session: c.Session, Mode: c.Mode, Step: StepAggregate, Last: true, Items: out}); err != nil {
+		if err := send(ctx, conn, &Message{Session: c.Session, Mode: c.Mode, Group: c.Group, Step: StepAggregate, Last: true, Items: out}); err != nil {
 			return nil, err
 		}
 		m, err := recv(ctx, conn, r)
@@ -384,7 +388,7 @@ func RunB(ctx context.Context, c Config, conn Conn, keys []string, values []uint
 			ordVals[i] = values[p] // no duplicates, so dk[p] == keys[p]
 		}
 	}
-	b, err := randomScalar()
+	b, err := newExponent(c.Group)
 	if err != nil {
 		return nil, err
 	}
@@ -394,11 +398,11 @@ func RunB(ctx context.Context, c Config, conn Conn, keys []string, values []uint
 		}
 		pk = ristretto255.NewElement().ScalarBaseMult(sk)
 		out := pk.Encode(nil)
-		if err := send(ctx, conn, &Message{Session: c.Session, Mode: c.Mode, Step: StepPublicKey, Last: true, Items: out}); err != nil {
+		if err := send(ctx, conn, &Message{Session: c.Session, Mode: c.Mode, Group: c.Group, Step: StepPublicKey, Last: true, Items: out}); err != nil {
 			return nil, err
 		}
 	}
-	r := &receiver{session: c.Session, mode: c.Mode, steps: []Step{StepMaskedA}}
+	r := &receiver{session: c.Session, mode: c.Mode, group: c.Group, steps: []Step{StepMaskedA}}
 	switch {
 	case c.Mode == ModeIntersection && c.RevealToB:
 		r.steps = append(r.steps, StepIndices)
@@ -422,12 +426,9 @@ func RunB(ctx context.Context, c Config, conn Conn, keys []string, values []uint
 		err = parallel(n, func(lo, hi int) error {
 			var buf [pointLen]byte
 			for i := lo; i < hi; i++ {
-				p, err := decodePoint(m.Item(i))
-				if err != nil {
+				if err := b.exp(m.Item(i), buf[:]); err != nil {
 					return err
 				}
-				p.ScalarMult(b, p)
-				p.Encode(buf[:0])
 				copy(out[i*TagLen:], buf[:TagLen])
 			}
 			return nil
@@ -437,7 +438,7 @@ func RunB(ctx context.Context, c Config, conn Conn, keys []string, values []uint
 		}
 		pos += n
 		if c.Mode == ModeIntersection {
-			if err := send(ctx, conn, &Message{Session: c.Session, Mode: c.Mode, Step: StepDoubleMasked, Seq: m.Seq, Last: m.Last, Items: out}); err != nil {
+			if err := send(ctx, conn, &Message{Session: c.Session, Mode: c.Mode, Group: c.Group, Step: StepDoubleMasked, Seq: m.Seq, Last: m.Last, Items: out}); err != nil {
 				return nil, err
 			}
 		} else {
@@ -467,10 +468,12 @@ func RunB(ctx context.Context, c Config, conn Conn, keys []string, values []uint
 		all = nil
 	}
 	// Step 3: our set, masked (and the values encrypted).
-	d := dst(c.Session)
+	d := c.Group.dst(c.Session)
 	w := itemWidth(StepMaskedB, c.Mode)
 	err = sendBatches(ctx, &c, conn, "B", "mask", StepMaskedB, len(order), func(lo, hi int, out []byte) error {
-		maskKeys(d, b, order, lo, hi, out, w)
+		if err := maskKeys(d, b, order, lo, hi, out, w); err != nil {
+			return err
+		}
 		if c.Mode == ModeSum {
 			for i := lo; i < hi; i++ {
 				ct, err := encrypt(pk, ordVals[i])
@@ -537,7 +540,7 @@ func RunB(ctx context.Context, c Config, conn Conn, keys []string, values []uint
 			return nil, err
 		}
 		res.Sum, res.HasSum = sum, true
-		if err := send(ctx, conn, &Message{Session: c.Session, Mode: c.Mode, Step: StepSum, Last: true, Items: binary.BigEndian.AppendUint64(nil, sum)}); err != nil {
+		if err := send(ctx, conn, &Message{Session: c.Session, Mode: c.Mode, Group: c.Group, Step: StepSum, Last: true, Items: binary.BigEndian.AppendUint64(nil, sum)}); err != nil {
 			return nil, err
 		}
 	}

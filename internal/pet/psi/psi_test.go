@@ -54,68 +54,76 @@ func TestMatchesPlaintext(t *testing.T) {
 		{40, 40, 40}, // identical
 		{50, 30, 10}, {17, 90, 17}, {120, 77, 33},
 	}
-	for _, tc := range cases {
-		for _, mode := range []Mode{ModeIntersection, ModeCardinality, ModeSum} {
-			for _, reveal := range []bool{false, true} {
-				name := fmt.Sprintf("%d×%d∩%d/%v/reveal=%v", tc.na, tc.nb, tc.common, mode, reveal)
-				t.Run(name, func(t *testing.T) {
-					a, b := sets(r, tc.na, tc.nb, tc.common)
-					vals := make([]uint64, len(b))
-					for i := range vals {
-						vals[i] = r.Uint64N(1 << 20)
-					}
-					want, wantSum := plain(a, b, vals)
-					c := Config{Session: "agreement-42", Mode: mode, RevealToB: reveal, BatchSize: 16}
-					ra, rb, err := RunLocal(context.Background(), c, a, b, vals)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if ra.Size != len(want) {
-						t.Fatalf("A size %d, want %d", ra.Size, len(want))
-					}
-					if ra.OwnSize != len(a) || ra.PeerSize != len(b) || rb.PeerSize != len(a) {
-						t.Fatalf("set sizes A %d/%d B %d", ra.OwnSize, ra.PeerSize, rb.PeerSize)
-					}
-					switch mode {
-					case ModeIntersection:
-						if !slices.Equal(ra.Keys, want) {
-							t.Fatalf("A keys %v, want %v", ra.Keys, want)
+	for _, g := range []Group{GroupRistretto255, GroupX25519} {
+		for _, tc := range cases {
+			for _, mode := range []Mode{ModeIntersection, ModeCardinality, ModeSum} {
+				for _, reveal := range []bool{false, true} {
+					name := fmt.Sprintf("%v/%d×%d∩%d/%v/reveal=%v", g, tc.na, tc.nb, tc.common, mode, reveal)
+					t.Run(name, func(t *testing.T) {
+						a, b := sets(r, tc.na, tc.nb, tc.common)
+						vals := make([]uint64, len(b))
+						for i := range vals {
+							vals[i] = r.Uint64N(1 << 20)
 						}
-						if reveal && !slices.Equal(rb.Keys, want) {
-							t.Fatalf("B keys %v, want %v", rb.Keys, want)
+						want, wantSum := plain(a, b, vals)
+						c := Config{Session: "agreement-42", Mode: mode, Group: g, RevealToB: reveal, BatchSize: 16}
+						ra, rb, err := RunLocal(context.Background(), c, a, b, vals)
+						if err != nil {
+							t.Fatal(err)
 						}
-						if !reveal && (rb.Keys != nil || rb.Learned) {
-							t.Fatal("B learned the intersection without RevealToB")
+						if ra.Size != len(want) {
+							t.Fatalf("A size %d, want %d", ra.Size, len(want))
 						}
-					case ModeCardinality:
-						if ra.Keys != nil {
-							t.Fatal("cardinality mode gave keys")
+						if ra.OwnSize != len(a) || ra.PeerSize != len(b) || rb.PeerSize != len(a) {
+							t.Fatalf("set sizes A %d/%d B %d", ra.OwnSize, ra.PeerSize, rb.PeerSize)
 						}
-					case ModeSum:
-						if ra.Sum != wantSum || rb.Sum != wantSum || !ra.HasSum {
-							t.Fatalf("sum A %d B %d, want %d", ra.Sum, rb.Sum, wantSum)
+						switch mode {
+						case ModeIntersection:
+							if !slices.Equal(ra.Keys, want) {
+								t.Fatalf("A keys %v, want %v", ra.Keys, want)
+							}
+							if reveal && !slices.Equal(rb.Keys, want) {
+								t.Fatalf("B keys %v, want %v", rb.Keys, want)
+							}
+							if !reveal && (rb.Keys != nil || rb.Learned) {
+								t.Fatal("B learned the intersection without RevealToB")
+							}
+						case ModeCardinality:
+							if ra.Keys != nil {
+								t.Fatal("cardinality mode gave keys")
+							}
+						case ModeSum:
+							if ra.Sum != wantSum || rb.Sum != wantSum || !ra.HasSum {
+								t.Fatalf("sum A %d B %d, want %d", ra.Sum, rb.Sum, wantSum)
+							}
 						}
-					}
-					if reveal && rb.Size != len(want) {
-						t.Fatalf("B size %d, want %d", rb.Size, len(want))
-					}
-				})
+						if reveal && rb.Size != len(want) {
+							t.Fatalf("B size %d, want %d", rb.Size, len(want))
+						}
+					})
+				}
 			}
 		}
 	}
 }
 
 func TestDuplicatesDropped(t *testing.T) {
+	for _, g := range []Group{GroupRistretto255, GroupX25519} {
+		t.Run(g.String(), func(t *testing.T) { testDuplicatesDropped(t, g) })
+	}
+}
+
+func testDuplicatesDropped(t *testing.T, g Group) {
 	a := []string{"x", "x", "y", "z"}
 	b := []string{"y", "y", "x"}
-	ra, rb, err := RunLocal(context.Background(), Config{Session: "s", Mode: ModeIntersection, RevealToB: true}, a, b, nil)
+	ra, rb, err := RunLocal(context.Background(), Config{Session: "s", Mode: ModeIntersection, Group: g, RevealToB: true}, a, b, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(ra.Keys, []string{"x", "y"}) || ra.Dups != 1 || rb.Dups != 1 || ra.PeerSize != 2 {
 		t.Fatalf("got %+v / %+v", ra, rb)
 	}
-	_, _, err = RunLocal(context.Background(), Config{Session: "s", Mode: ModeSum}, a, b, []uint64{1, 2, 3})
+	_, _, err = RunLocal(context.Background(), Config{Session: "s", Mode: ModeSum, Group: g}, a, b, []uint64{1, 2, 3})
 	if err == nil {
 		t.Fatal("PSI-sum accepted duplicate keys with values")
 	}
@@ -151,6 +159,37 @@ func TestDomainSeparation(t *testing.T) {
 	if string(p1) == string(p2) {
 		t.Fatal("same point in two sessions")
 	}
+	u1 := encodeToCurve25519(GroupX25519.dst("s1"), []byte("k"))
+	u2 := encodeToCurve25519(GroupX25519.dst("s2"), []byte("k"))
+	if u1 == u2 {
+		t.Fatal("same x25519 point in two sessions")
+	}
+}
+
+// A party refuses messages of the other group, and RunLocal with one
+// group on each side fails.
+func TestGroupMismatch(t *testing.T) {
+	u := encodeToCurve25519(GroupX25519.dst("s"), []byte("k"))
+	b, err := (&Message{Session: "s", Mode: ModeIntersection, Group: GroupX25519, Step: StepMaskedA, Last: true, Items: u[:]}).MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = RunB(context.Background(), Config{Session: "s", Mode: ModeIntersection}, &fakeConn{in: [][]byte{b}}, []string{"k"}, nil)
+	if !errors.Is(err, ErrUnexpected) {
+		t.Fatalf("ristretto255 B took an x25519 message: %v", err)
+	}
+	var m Message
+	if err := m.UnmarshalBinary(b); err != nil || m.Group != GroupX25519 {
+		t.Fatalf("round trip: %v %v", err, m.Group)
+	}
+	bad := slices.Clone(b)
+	bad[7] = 2
+	if err := m.UnmarshalBinary(bad); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("unknown group: %v", err)
+	}
+	if _, _, err := RunLocal(context.Background(), Config{Session: "s", Group: 7}, []string{"k"}, []string{"k"}, nil); err == nil {
+		t.Fatal("unknown group accepted")
+	}
 }
 
 func msg(step Step, mode Mode, seq uint32, last bool, items []byte) []byte {
@@ -172,11 +211,12 @@ func TestWireStrict(t *testing.T) {
 		"trailing":     append(slices.Clone(good), 0),
 		"truncated":    good[:len(good)-1],
 		"magic":        append([]byte("XPSJ"), good[4:]...),
-		"version":      func() []byte { b := slices.Clone(good); b[4] = 2; return b }(),
-		"flags":        func() []byte { b := slices.Clone(good); b[7] = 3; return b }(),
+		"version":      func() []byte { b := slices.Clone(good); b[4] = 1; return b }(),
+		"group":        func() []byte { b := slices.Clone(good); b[7] = 9; return b }(),
+		"flags":        func() []byte { b := slices.Clone(good); b[8] = 3; return b }(),
 		"step in mode": func() []byte { b := slices.Clone(good); b[5] = byte(StepSum); return b }(),
-		"count":        func() []byte { b := slices.Clone(good); b[15] = 3; return b }(),
-		"session":      func() []byte { b := slices.Clone(good); b[17] = ' '; return b }(),
+		"count":        func() []byte { b := slices.Clone(good); b[16] = 3; return b }(),
+		"session":      func() []byte { b := slices.Clone(good); b[18] = ' '; return b }(),
 	}
 	for name, b := range bad {
 		if err := m.UnmarshalBinary(b); !errors.Is(err, ErrMalformed) {

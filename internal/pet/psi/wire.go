@@ -49,8 +49,8 @@ const MaxSessionLen = 64
 
 const (
 	magic     = "XPSI"
-	version   = 1
-	headerLen = 4 + 1 + 1 + 1 + 1 + 4 + 4 + 1 // magic ver step mode flags seq count sidlen
+	version   = 2
+	headerLen = 4 + 1 + 1 + 1 + 1 + 1 + 4 + 4 + 1 // magic ver step mode group flags seq count sidlen
 	flagLast  = 1
 )
 
@@ -59,6 +59,7 @@ const (
 type Message struct {
 	Session string
 	Mode    Mode
+	Group   Group
 	Step    Step
 	Seq     uint32
 	Last    bool
@@ -127,6 +128,9 @@ func (m *Message) check() error {
 	if err := validSession(m.Session); err != nil {
 		return err
 	}
+	if !m.Group.valid() {
+		return fmt.Errorf("unknown group %d", m.Group)
+	}
 	w := itemWidth(m.Step, m.Mode)
 	if w == 0 {
 		return fmt.Errorf("step %d does not occur in mode %v", m.Step, m.Mode)
@@ -164,7 +168,8 @@ func (m *Message) Item(i int) []byte {
 
 // MarshalBinary encodes m:
 //
-//	"XPSI" | version 1 | step | mode | flags (bit 0: last) | seq u32 | count u32 |
+//	"XPSI" | version 2 | step | mode | group (0 ristretto255, 1 x25519) |
+//	flags (bit 0: last) | seq u32 | count u32 |
 //	session length u8 | session | count × item
 //
 // integers big-endian.
@@ -174,7 +179,7 @@ func (m *Message) MarshalBinary() ([]byte, error) {
 	}
 	b := make([]byte, 0, headerLen+len(m.Session)+len(m.Items))
 	b = append(b, magic...)
-	b = append(b, version, byte(m.Step), byte(m.Mode))
+	b = append(b, version, byte(m.Step), byte(m.Mode), byte(m.Group))
 	var flags byte
 	if m.Last {
 		flags |= flagLast
@@ -203,13 +208,16 @@ func (m *Message) UnmarshalBinary(b []byte) error {
 	if b[4] != version {
 		return fail("version %d, want %d", b[4], version)
 	}
-	step, mode, flags := Step(b[5]), Mode(b[6]), b[7]
+	step, mode, group, flags := Step(b[5]), Mode(b[6]), Group(b[7]), b[8]
+	if !group.valid() {
+		return fail("unknown group %d", group)
+	}
 	if flags&^flagLast != 0 {
 		return fail("unknown flags %#x", flags)
 	}
-	seq := binary.BigEndian.Uint32(b[8:])
-	count := binary.BigEndian.Uint32(b[12:])
-	sl := int(b[16])
+	seq := binary.BigEndian.Uint32(b[9:])
+	count := binary.BigEndian.Uint32(b[13:])
+	sl := int(b[17])
 	if len(b) < headerLen+sl {
 		return fail("truncated session id")
 	}
@@ -225,7 +233,7 @@ func (m *Message) UnmarshalBinary(b []byte) error {
 	if len(rest) != int(count)*w {
 		return fail("%d item bytes, want %d × %d", len(rest), count, w)
 	}
-	out := Message{Session: sess, Mode: mode, Step: step, Seq: seq, Last: flags&flagLast != 0, Items: append([]byte{}, rest...)}
+	out := Message{Session: sess, Mode: mode, Group: group, Step: step, Seq: seq, Last: flags&flagLast != 0, Items: append([]byte{}, rest...)}
 	if err := out.check(); err != nil {
 		return fail("%v", err)
 	}
@@ -247,6 +255,7 @@ var ErrUnexpected = errors.New("psi: unexpected message")
 type receiver struct {
 	session string
 	mode    Mode
+	group   Group
 	steps   []Step // steps still to come, in order
 	seq     uint32
 }
@@ -259,6 +268,9 @@ func (r *receiver) accept(b []byte) (*Message, error) {
 	}
 	if m.Session != r.session {
 		return nil, fmt.Errorf("%w: session %q, this is %q", ErrUnexpected, m.Session, r.session)
+	}
+	if m.Group != r.group {
+		return nil, fmt.Errorf("%w: group %v, this session is %v", ErrUnexpected, m.Group, r.group)
 	}
 	if m.Mode != r.mode {
 		return nil, fmt.Errorf("%w: mode %v, this session is %v", ErrUnexpected, m.Mode, r.mode)
