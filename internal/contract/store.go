@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/xborder/xborder/internal/jws"
+	"github.com/xborder/xborder/internal/statedb/migrate"
 )
 
 // The schema is portable SQL that SQLite (modernc.org/sqlite) and
@@ -133,94 +134,11 @@ var migrations = [][]string{
 // SchemaVersion is the schema version this release writes.
 func SchemaVersion() int { return len(migrations) }
 
-const schemaTable = `CREATE TABLE IF NOT EXISTS contract_schema (
-	id      BIGINT PRIMARY KEY CHECK (id = 1),
-	version BIGINT NOT NULL
-)`
-
 // Migrate brings the contract tables of db to SchemaVersion, each
 // migration in one transaction. Concurrent migrators serialise on the
 // schema row; a database from a newer release is refused.
 func Migrate(ctx context.Context, db *sql.DB) error {
-	// On PostgreSQL, concurrent CREATE TABLE IF NOT EXISTS fail in all
-	// but one migrator (on the catalog's unique type names), once the
-	// winner commits: again, they find the table.
-	var err error
-	for range 3 {
-		if err = createSchemaTable(ctx, db); err == nil {
-			break
-		}
-	}
-	if err != nil {
-		return err
-	}
-	for {
-		done, err := migrateOne(ctx, db)
-		if err != nil {
-			return err
-		}
-		if done {
-			return nil
-		}
-	}
-}
-
-func createSchemaTable(ctx context.Context, db *sql.DB) error {
-	// One transaction, so that on SQLite (opened with _txlock=immediate, as
-	// xborder opens it) concurrent migrators wait for the write lock
-	// instead of failing with SQLITE_BUSY when one upgrades a read to a
-	// write.
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("creating contract_schema: %w", err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, schemaTable); err != nil {
-		return fmt.Errorf("creating contract_schema: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO contract_schema (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING`); err != nil {
-		return fmt.Errorf("initialising contract_schema: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("creating contract_schema: %w", err)
-	}
-	return nil
-}
-
-// migrateOne applies the next migration, or reports that none is left.
-func migrateOne(ctx context.Context, db *sql.DB) (bool, error) {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return false, fmt.Errorf("migrating the contract schema: %w", err)
-	}
-	defer tx.Rollback()
-	// A write first: it takes the row lock (PostgreSQL) or the write lock
-	// (SQLite) before the version is read.
-	if _, err := tx.ExecContext(ctx, `UPDATE contract_schema SET version = version WHERE id = 1`); err != nil {
-		return false, fmt.Errorf("locking contract_schema: %w", err)
-	}
-	var v int
-	if err := tx.QueryRowContext(ctx, `SELECT version FROM contract_schema WHERE id = 1`).Scan(&v); err != nil {
-		return false, fmt.Errorf("reading the contract schema version: %w", err)
-	}
-	switch {
-	case v > len(migrations):
-		return false, fmt.Errorf("the contract tables are at schema version %d, newer than this release's %d", v, len(migrations))
-	case v == len(migrations):
-		return true, nil
-	}
-	for _, stmt := range migrations[v] {
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return false, fmt.Errorf("contract schema migration %d: %w", v+1, err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE contract_schema SET version = $1 WHERE id = 1`, v+1); err != nil {
-		return false, fmt.Errorf("contract schema migration %d: %w", v+1, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("contract schema migration %d: %w", v+1, err)
-	}
-	return false, nil
+	return migrate.Apply(ctx, db, "contract", migrations, nil)
 }
 
 // Store keeps agreements and their enforcement, metering and billing

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/xborder/xborder/internal/statedb/migrate"
 )
 
 // The schema is portable SQL that SQLite (modernc.org/sqlite) and
@@ -165,83 +167,11 @@ func SchemaVersion() int { return len(migrations) }
 // one transaction. Concurrent migrators serialise on the schema row; a
 // database from a newer release is refused.
 func Migrate(ctx context.Context, db *sql.DB) error {
-	// On PostgreSQL, concurrent CREATE TABLE IF NOT EXISTS fail in all
-	// but one migrator (on the catalog's unique type names), once the
-	// winner commits: again, they find the table.
-	var err error
-	for range 3 {
-		if err = createSchemaTable(ctx, db); err == nil {
-			break
-		}
-	}
-	if err != nil {
-		return err
-	}
 	d, err := detectDialect(ctx, db)
 	if err != nil {
 		return err
 	}
-	for {
-		done, err := migrateOne(ctx, db, d)
-		if err != nil || done {
-			return err
-		}
-	}
-}
-
-func createSchemaTable(ctx context.Context, db *sql.DB) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("dsp: creating dsp_schema: %w", err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS dsp_schema (
-		id      BIGINT PRIMARY KEY CHECK (id = 1),
-		version BIGINT NOT NULL
-	)`); err != nil {
-		return fmt.Errorf("dsp: creating dsp_schema: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO dsp_schema (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING`); err != nil {
-		return fmt.Errorf("dsp: initialising dsp_schema: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("dsp: creating dsp_schema: %w", err)
-	}
-	return nil
-}
-
-func migrateOne(ctx context.Context, db *sql.DB, d dialect) (bool, error) {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return false, fmt.Errorf("dsp: migrating: %w", err)
-	}
-	defer tx.Rollback()
-	// A write first takes the write lock before the version is read.
-	if _, err := tx.ExecContext(ctx, `UPDATE dsp_schema SET version = version WHERE id = 1`); err != nil {
-		return false, fmt.Errorf("dsp: locking dsp_schema: %w", err)
-	}
-	var v int
-	if err := tx.QueryRowContext(ctx, `SELECT version FROM dsp_schema WHERE id = 1`).Scan(&v); err != nil {
-		return false, fmt.Errorf("dsp: reading the schema version: %w", err)
-	}
-	switch {
-	case v > len(migrations):
-		return false, fmt.Errorf("dsp: the dsp_ tables are at schema version %d, newer than this release's %d", v, len(migrations))
-	case v == len(migrations):
-		return true, nil
-	}
-	for _, stmt := range migrations[v] {
-		if _, err := tx.ExecContext(ctx, d.stmt(stmt)); err != nil {
-			return false, fmt.Errorf("dsp: schema migration %d: %w", v+1, err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE dsp_schema SET version = $1 WHERE id = 1`, v+1); err != nil {
-		return false, fmt.Errorf("dsp: schema migration %d: %w", v+1, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("dsp: schema migration %d: %w", v+1, err)
-	}
-	return false, nil
+	return migrate.Apply(ctx, db, "dsp", migrations, d.stmt)
 }
 
 // SQLStore is the [Store] on database/sql: SQLite (modernc.org/sqlite)

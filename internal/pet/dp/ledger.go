@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/xborder/xborder/internal/statedb/migrate"
 )
 
 // The schema is portable SQL that SQLite (modernc.org/sqlite) and
@@ -54,74 +56,7 @@ func SchemaVersion() int { return len(migrations) }
 // one transaction; concurrent migrators serialise on the schema row, and a
 // database from a newer release is refused.
 func Migrate(ctx context.Context, db *sql.DB) error {
-	var err error
-	for range 3 { // concurrent CREATE TABLE IF NOT EXISTS on PostgreSQL
-		if err = createSchemaTable(ctx, db); err == nil {
-			break
-		}
-	}
-	if err != nil {
-		return err
-	}
-	for {
-		done, err := migrateOne(ctx, db)
-		if err != nil || done {
-			return err
-		}
-	}
-}
-
-func createSchemaTable(ctx context.Context, db *sql.DB) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("creating dp_schema: %w", err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS dp_schema (
-		id      BIGINT PRIMARY KEY CHECK (id = 1),
-		version BIGINT NOT NULL
-	)`); err != nil {
-		return fmt.Errorf("creating dp_schema: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO dp_schema (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING`); err != nil {
-		return fmt.Errorf("initialising dp_schema: %w", err)
-	}
-	return tx.Commit()
-}
-
-func migrateOne(ctx context.Context, db *sql.DB) (bool, error) {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return false, fmt.Errorf("migrating the dp schema: %w", err)
-	}
-	defer tx.Rollback()
-	// A write first takes the row lock (PostgreSQL) or the write lock
-	// (SQLite) before the version is read.
-	if _, err := tx.ExecContext(ctx, `UPDATE dp_schema SET version = version WHERE id = 1`); err != nil {
-		return false, fmt.Errorf("locking dp_schema: %w", err)
-	}
-	var v int
-	if err := tx.QueryRowContext(ctx, `SELECT version FROM dp_schema WHERE id = 1`).Scan(&v); err != nil {
-		return false, fmt.Errorf("reading the dp schema version: %w", err)
-	}
-	switch {
-	case v > len(migrations):
-		return false, fmt.Errorf("the dp tables are at schema version %d, newer than this release's %d", v, len(migrations))
-	case v == len(migrations):
-		return true, nil
-	}
-	for _, stmt := range migrations[v] {
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return false, fmt.Errorf("dp schema migration %d: %w", v+1, err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE dp_schema SET version = $1 WHERE id = 1`, v+1); err != nil {
-		return false, fmt.Errorf("dp schema migration %d: %w", v+1, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("dp schema migration %d: %w", v+1, err)
-	}
-	return false, nil
+	return migrate.Apply(ctx, db, "dp", migrations, nil)
 }
 
 // ErrBudgetExhausted is returned (wrapped in a *BudgetError) by
