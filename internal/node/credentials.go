@@ -103,14 +103,16 @@ func (n *Node) openCredentials(ctx context.Context, signer suite.Signer, kid str
 		}
 	}
 	log := n.log.With(slog.String("component", "dcp"))
-	h, err := dcp.NewHolder(dcp.HolderConfig{DID: n.cfg.DID, KeyID: kid, Signer: signer, Credentials: creds, Logger: log,
-		Tokens: &sitoken.Verifier{Audience: n.cfg.DID, Resolve: n.resolver.ResolveKey, Keys: suite.NewVerifierCache(256)}})
-	if err != nil {
-		return nil, fmt.Errorf("node: credential service: %w", err)
-	}
+	// One processor (pinned contexts, SM2 suite) for presenting, verifying
+	// and status lists.
 	proc, err := vc.New(vc.WithSM2())
 	if err != nil {
 		return nil, err
+	}
+	h, err := dcp.NewHolder(dcp.HolderConfig{DID: n.cfg.DID, KeyID: kid, Signer: signer, Credentials: creds, Logger: log, Processor: proc,
+		Tokens: &sitoken.Verifier{Audience: n.cfg.DID, Resolve: n.resolver.ResolveKey, Keys: suite.NewVerifierCache(256)}})
+	if err != nil {
+		return nil, fmt.Errorf("node: credential service: %w", err)
 	}
 	// Revocation: the status lists credentials point at are fetched through
 	// the egress guard (plain http only where private addresses are allowed).
