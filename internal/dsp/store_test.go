@@ -117,15 +117,23 @@ func TestSQLStoreCompareAndSet(t *testing.T) {
 	}
 	const writers, target = 32, 40
 	var wins, conflicts atomic.Int32
-	var wg sync.WaitGroup
+	var wg, read sync.WaitGroup
 	start := make(chan struct{})
+	read.Add(writers)
 	for i := 0; i < writers; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			<-start
-			for {
+			for first := true; ; first = false {
 				q, err := s.Get(ctx, KindTransfer, Provider, "urn:uuid:t")
+				if first {
+					// Every writer reads version 1 before any writes, so
+					// the first round has one winner and writers-1 losers
+					// whatever the scheduling.
+					read.Done()
+					read.Wait()
+				}
 				if err != nil {
 					t.Error(err)
 					return
@@ -162,15 +170,13 @@ func TestSQLStoreCompareAndSet(t *testing.T) {
 			t.Errorf("event %d: seq %d, %s → %s after → %s", i, e.Seq, e.From, e.To, evs[max(i-1, 0)].To)
 		}
 	}
-	if conflicts.Load() == 0 {
-		t.Error("no writer lost a race")
+	if conflicts.Load() < writers-1 {
+		t.Errorf("%d writers lost a race, want at least %d", conflicts.Load(), writers-1)
 	}
 	if s.group {
-		b, w := s.stats.batches.Load(), s.stats.writes.Load()
-		t.Logf("%d writes in %d transactions", w, b)
-		if w <= b {
-			t.Error("no transaction held more than one write")
-		}
+		// How many writes shared a transaction depends on the scheduling;
+		// TestGroupCommit* build batches deterministically.
+		t.Logf("%d writes in %d transactions", s.stats.writes.Load(), s.stats.batches.Load())
 	}
 }
 
