@@ -28,6 +28,7 @@ intersection, an aggregate) while the raw data stays with its holder. See docs/p
 	}
 	cmd.AddCommand(newPetPSICmd(e))
 	cmd.AddCommand(newPetAggregateCmd(e))
+	cmd.AddCommand(newPetBudgetCmd(e))
 	return cmd
 }
 

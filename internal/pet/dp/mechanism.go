@@ -146,3 +146,29 @@ func (r Rho) Epsilon(delta float64) float64 {
 	rho := float64(r) / RhoUnit
 	return rho + 2*math.Sqrt(rho*math.Log(1/delta))
 }
+
+// RhoForEpsilon is the largest ρ whose conversion [Rho.Epsilon] at δ is
+// at most ε: ρ = (√(ln(1/δ) + ε) − √ln(1/δ))², rounded down. It is how an
+// operator's (ε, δ) budget becomes a ledger total; floating point only
+// sets the total, and the result is checked against the conversion.
+func RhoForEpsilon(epsilon, delta float64) (Rho, error) {
+	if !(epsilon > 0) || math.IsInf(epsilon, 0) || epsilon > 1e6 {
+		return 0, fmt.Errorf("dp: ε %v: want a positive number up to 10⁶", epsilon)
+	}
+	if !(delta > 0 && delta < 1) {
+		return 0, fmt.Errorf("dp: δ %v: want 0 < δ < 1", delta)
+	}
+	l := math.Log(1 / delta)
+	d := math.Sqrt(l+epsilon) - math.Sqrt(l)
+	r := Rho(math.Floor(d * d * RhoUnit))
+	for r > 0 && r.Epsilon(delta) > epsilon {
+		r--
+	}
+	for (r + 1).Epsilon(delta) <= epsilon {
+		r++
+	}
+	if r <= 0 {
+		return 0, fmt.Errorf("dp: ε %v at δ %v: %w", epsilon, delta, ErrRange)
+	}
+	return r, nil
+}

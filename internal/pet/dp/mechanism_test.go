@@ -19,6 +19,27 @@ func TestDefaultBudget(t *testing.T) {
 	}
 }
 
+func TestRhoForEpsilon(t *testing.T) {
+	if r, err := RhoForEpsilon(1, DefaultDelta); err != nil || r != DefaultBudget {
+		t.Errorf("RhoForEpsilon(1, 1e-6) = %d, %v; want DefaultBudget %d", r, err, DefaultBudget)
+	}
+	for _, c := range []struct{ eps, delta float64 }{{0.1, 1e-6}, {0.5, 1e-9}, {2, 1e-5}, {8, 1e-12}} {
+		r, err := RhoForEpsilon(c.eps, c.delta)
+		if err != nil {
+			t.Errorf("ε %v δ %v: %v", c.eps, c.delta, err)
+			continue
+		}
+		if r.Epsilon(c.delta) > c.eps || (r+1).Epsilon(c.delta) <= c.eps {
+			t.Errorf("ε %v δ %v: ρ %s is not the largest within ε", c.eps, c.delta, r)
+		}
+	}
+	for _, c := range []struct{ eps, delta float64 }{{0, 1e-6}, {-1, 1e-6}, {1, 0}, {1, 1}, {1e7, 1e-6}} {
+		if _, err := RhoForEpsilon(c.eps, c.delta); err == nil {
+			t.Errorf("ε %v δ %v accepted", c.eps, c.delta)
+		}
+	}
+}
+
 func TestRhoConversions(t *testing.T) {
 	r, err := RhoFromRat(big.NewRat(1, 3))
 	if err != nil || r != 333_333_333_334 { // rounded up
