@@ -244,7 +244,7 @@ func (s *Session) do(ctx context.Context, method, op string, payload []byte) ([]
 	}
 	r.Status, r.ResponseDigest, r.ResponseSignature = status, st.Sum(out), sig
 	if s.signed {
-		if err := verifyMessageSig(sig, r.Statement(true), s.peerKid, s.peerAlg, s.peerKey, st); err != nil {
+		if err := verifyMessageSig(sig, r.Statement(true), s.peerKid, s.peerAlg, s.peerKey, st, s.cfg.Keys); err != nil {
 			return nil, nil, fmt.Errorf("%s: the response's signature: %w", what, err)
 		}
 	} else if sig != "" {
@@ -262,8 +262,12 @@ func (s *Session) do(ctx context.Context, method, op string, payload []byte) ([]
 
 // verifyMessageSig checks a detached message signature with the key the
 // handshake authenticated.
-func verifyMessageSig(sig string, stmt []byte, kid string, alg suite.Alg, key crypto.PublicKey, st *suite.Suite) error {
-	v, err := jws.VerifyWithKey(sig, alg, key, jws.Expect{Typ: ReceiptTyp, Detached: stmt, Algs: st.SigAlgs(), MaxBytes: maxSig})
+func verifyMessageSig(sig string, stmt []byte, kid string, alg suite.Alg, key crypto.PublicKey, st *suite.Suite, keys *suite.VerifierCache) error {
+	want := jws.Expect{Typ: ReceiptTyp, Detached: stmt, Algs: st.SigAlgs(), MaxBytes: maxSig}
+	if keys != nil {
+		want.VerifySig = keys.Verify
+	}
+	v, err := jws.VerifyWithKey(sig, alg, key, want)
 	if err != nil {
 		return err
 	}

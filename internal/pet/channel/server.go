@@ -111,6 +111,9 @@ func NewServer(cfg Config, h Handler, opt ServerOptions) (*Server, error) {
 	if opt.MaxMessages == 0 {
 		opt.MaxMessages = DefaultMaxMessages
 	}
+	if cfg.Keys == nil {
+		cfg.Keys = suite.NewVerifierCache(64)
+	}
 	if opt.MaxReplay <= 0 {
 		opt.MaxReplay = 100_000
 	}
@@ -360,7 +363,7 @@ func (s *Server) serveMessage(w http.ResponseWriter, r *http.Request, sid string
 	rc := &Receipt{SessionID: sid, Suite: st.Name(), Caller: ss.peer.DID, Callee: cfg.DID, Binding: ss.peer.Binding,
 		Seq: seq, Op: op, RequestDigest: st.Sum(payload), RequestSignature: sig}
 	if ss.signed {
-		if err := verifyMessageSig(sig, rc.Statement(false), ss.peerKid, ss.peerAlg, ss.peerKey, st); err != nil {
+		if err := verifyMessageSig(sig, rc.Statement(false), ss.peerKid, ss.peerAlg, ss.peerKey, st, cfg.Keys); err != nil {
 			s.fail(w, r, refuse(400, CodeBadSignature, "the message's signature does not verify"))
 			return
 		}
