@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -86,7 +87,7 @@ func Dial(ctx context.Context, cfg Config, hc *http.Client, base, peerDID, bindi
 	}
 	s.hc = hc
 	s.url = base + "/s/" + s.sid
-	cfg.logger().LogAttrs(ctx, slogDebug, "pet channel session opened", strAttr("peer", peerDID), strAttr("sid", s.sid), strAttr("suite", cfg.Suite.Name()))
+	cfg.logger().LogAttrs(ctx, slog.LevelInfo, "pet channel session opened", strAttr("peer", peerDID), strAttr("sid", s.sid), strAttr("suite", cfg.Suite.Name()))
 	return s, nil
 }
 

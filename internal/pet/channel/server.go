@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -254,7 +255,7 @@ func (s *Server) handshake(ctx context.Context, helloJWS string) (string, *refus
 		return "", refuse(503, CodeTooManySessions, "this node has %d live sessions, its limit; try again later", len(s.sessions))
 	}
 	s.sessions[sid] = ss
-	cfg.logger().LogAttrs(ctx, slogDebug, "pet channel session opened", strAttr("peer", h.Iss), strAttr("sid", sid))
+	cfg.logger().LogAttrs(ctx, slog.LevelInfo, "pet channel session opened", strAttr("peer", h.Iss), strAttr("sid", sid))
 	return welcomeJWS, nil
 }
 
@@ -377,7 +378,7 @@ func (s *Server) serveMessage(w http.ResponseWriter, r *http.Request, sid string
 			return
 		}
 		s.remove(sid, ss)
-		cfg.logger().LogAttrs(r.Context(), slogDebug, "pet channel session closed", strAttr("sid", sid))
+		cfg.logger().LogAttrs(r.Context(), slog.LevelInfo, "pet channel session closed", strAttr("sid", sid))
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
