@@ -11,7 +11,7 @@ import (
 
 // Reason codes of PSI result review (besides the shared ones above).
 const (
-	IntersectionTooSmall Code = "intersection_too_small" // the intersection is below the minimum
+	IntersectionTooSmall Code = "intersection_too_small"   // the intersection is below the minimum
 	KeysNotAllowed       Code = "intersection_not_allowed" // the policy does not release the keys
 )
 
