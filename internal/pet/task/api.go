@@ -358,11 +358,11 @@ type ResultView struct {
 
 // Result is resultDownload's response: the released result.
 type Result struct {
-	TaskID    string              `json:"task_id"`
-	Algorithm string              `json:"algorithm"`
-	PSI       *review.PSIRelease  `json:"psi,omitempty"`
-	Aggregate *review.Release     `json:"aggregate,omitempty"`
-	Digest    string              `json:"digest"`
+	TaskID    string             `json:"task_id"`
+	Algorithm string             `json:"algorithm"`
+	PSI       *review.PSIRelease `json:"psi,omitempty"`
+	Aggregate *review.Release    `json:"aggregate,omitempty"`
+	Digest    string             `json:"digest"`
 }
 
 // AuditLog is auditLog's response.

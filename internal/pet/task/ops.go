@@ -1,13 +1,13 @@
 package task
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"slices"
-	"bytes"
 	"time"
 
 	"github.com/xborder/xborder/internal/audit"

@@ -265,7 +265,11 @@ func (s *Service) execute(ctx context.Context, r *run, sp *Spec, a *algorithm, a
 		peer := &sp.Parties[peerIdx]
 		_, pb := sp.partyByRole("b")
 		cfg := psi.Config{Session: sp.ID, Mode: mode, Group: g, RevealToB: slices.Contains(sp.Output, pb.DID),
-			Progress: func(p psi.Progress) { r.phase.Store(p.Stage); r.done.Store(int64(p.Done)); r.total.Store(int64(p.Total)) }}
+			Progress: func(p psi.Progress) {
+				r.phase.Store(p.Stage)
+				r.done.Store(int64(p.Done))
+				r.total.Store(int64(p.Total))
+			}}
 		conn := &psiConn{s: s, r: r, to: peer.DID, binding: sp.agreementOf(peer), task: sp.ID}
 		var res *psi.Result
 		if me.Role == "a" {

@@ -152,7 +152,7 @@ func policy(id, provider, consumer, target string, algs ...string) json.RawMessa
 	return b
 }
 
-func newWorld(t *testing.T, dids ...string) *world {
+func newWorld(t testing.TB, dids ...string) *world {
 	w := &world{nodes: map[string]*node{}}
 	ags := map[string]*Agreement{
 		"urn:agreement:cp": {ID: "urn:agreement:cp", Provider: didP, Consumer: didC, Target: "urn:dataset:p", Policy: policy("urn:agreement:cp", didP, didC, "urn:dataset:p"), Purpose: "research", Finalized: true},
@@ -182,7 +182,7 @@ func newWorld(t *testing.T, dids ...string) *world {
 	return w
 }
 
-func (n *node) open(t *testing.T) {
+func (n *node) open(t testing.TB) {
 	t.Helper()
 	s, err := Open(context.Background(), n.opts)
 	if err != nil {
@@ -217,7 +217,7 @@ func csvKeys(lo, hi int, val bool) []byte {
 }
 
 // prepare uploads and authorizes each party's input.
-func (w *world) prepare(t *testing.T, id string, data map[string][]byte, cols map[string]Columns) {
+func (w *world) prepare(t testing.TB, id string, data map[string][]byte, cols map[string]Columns) {
 	t.Helper()
 	ctx := context.Background()
 	for did, d := range data {
@@ -233,7 +233,7 @@ func (w *world) prepare(t *testing.T, id string, data map[string][]byte, cols ma
 }
 
 // wait waits until the task has ended on every node.
-func (w *world) wait(t *testing.T, id string, dids ...string) map[string]*View {
+func (w *world) wait(t testing.TB, id string, dids ...string) map[string]*View {
 	t.Helper()
 	out := map[string]*View{}
 	deadline := time.Now().Add(60 * time.Second)
