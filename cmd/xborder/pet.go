@@ -1,19 +1,17 @@
 package main
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/xborder/xborder/internal/pet/input"
 	"github.com/xborder/xborder/internal/pet/psi"
 )
 
@@ -206,64 +204,18 @@ func joinLines(keys []string) string {
 }
 
 // readPSICSV reads the key column (and the value column, if named) of a CSV
-// file with a header row; cells are trimmed.
+// file with a header row (internal/pet/input); cells are trimmed.
 func readPSICSV(path, key, valCol string) ([]string, []uint64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, badInput(err, "")
 	}
 	defer f.Close()
-	r := csv.NewReader(f)
-	r.ReuseRecord = true
-	head, err := r.Read()
+	k, err := input.ReadKeys(f, key, valCol, 0)
 	if err != nil {
-		if err == io.EOF {
-			err = errors.New("empty file, no header row")
-		}
 		return nil, nil, badInput(fmt.Errorf("%s: %w", path, err), "")
 	}
-	ki, vi := -1, -1
-	var cols []string
-	for i, h := range head {
-		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
-		cols = append(cols, h)
-		if h == key {
-			ki = i
-		}
-		if valCol != "" && h == valCol {
-			vi = i
-		}
-	}
-	if ki < 0 {
-		return nil, nil, badInput(fmt.Errorf("%s: no column %q", path, key), "columns: "+strings.Join(cols, ", "))
-	}
-	if valCol != "" && vi < 0 {
-		return nil, nil, badInput(fmt.Errorf("%s: no column %q", path, valCol), "columns: "+strings.Join(cols, ", "))
-	}
-	var keys []string
-	var vals []uint64
-	for line := 2; ; line++ {
-		rec, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, nil, badInput(fmt.Errorf("%s: %w", path, err), "")
-		}
-		k := strings.TrimSpace(rec[ki])
-		if k == "" {
-			return nil, nil, badInput(fmt.Errorf("%s: row %d: empty key", path, line), "")
-		}
-		keys = append(keys, k)
-		if vi >= 0 {
-			v, err := strconv.ParseUint(strings.TrimSpace(rec[vi]), 10, 64)
-			if err != nil {
-				return nil, nil, badInput(fmt.Errorf("%s: row %d: %s is not a non-negative integer", path, line, valCol), "")
-			}
-			vals = append(vals, v)
-		}
-	}
-	return keys, vals, nil
+	return k.Keys, k.Values, nil
 }
 
 // psiProgress redraws one status line on stderr at most every 200 ms.

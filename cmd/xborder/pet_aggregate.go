@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"sort"
 	"strings"
@@ -12,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/xborder/xborder/internal/pet/dp"
+	"github.com/xborder/xborder/internal/pet/input"
 	"github.com/xborder/xborder/internal/pet/review"
 	"github.com/xborder/xborder/internal/pet/secagg"
 )
@@ -108,7 +107,7 @@ review (budget exhausted: nothing is released); 2 bad input (flags, files, value
 			if err != nil {
 				return err
 			}
-			parties := make([]partyRows, len(args))
+			parties := make([]*input.Rows, len(args))
 			for i, path := range args {
 				p, err := readPartyCSV(path, column, groupBy, scale)
 				if err != nil {
@@ -120,7 +119,7 @@ review (budget exhausted: nothing is released); 2 bad input (flags, files, value
 			if groupBy != "" && groups == "" {
 				seen := map[string]bool{}
 				for _, p := range parties {
-					for _, k := range p.keys {
+					for _, k := range p.Keys {
 						if !seen[k] {
 							seen[k] = true
 							cfg.Groups = append(cfg.Groups, k)
@@ -135,10 +134,10 @@ review (budget exhausted: nothing is released); 2 bad input (flags, files, value
 				index[k] = int32(g)
 			}
 			for i, p := range parties {
-				inputs[i].Values = p.values
+				inputs[i].Values = p.Values
 				if groupBy != "" {
-					inputs[i].Groups = make([]int32, len(p.keys))
-					for r, k := range p.keys {
+					inputs[i].Groups = make([]int32, len(p.Keys))
+					for r, k := range p.Keys {
 						g, ok := index[k]
 						if !ok {
 							return badInput(fmt.Errorf("%s: group %q is not in --groups", args[i], k), "list every agreed group key in --groups, or leave --groups out in local mode")
@@ -196,7 +195,7 @@ review (budget exhausted: nothing is released); 2 bad input (flags, files, value
 			}
 			var rows int64
 			for _, p := range parties {
-				rows += int64(len(p.values))
+				rows += int64(len(p.Values))
 			}
 			d := review.Review(cmd.Context(), policy, review.Result{Column: column, GroupBy: groupBy, Scale: scale, Clamped: bounds, Agg: res},
 				budget, dp.NewSampler(petNoiseSource))
@@ -232,65 +231,18 @@ review (budget exhausted: nothing is released); 2 bad input (flags, files, value
 	return cmd
 }
 
-// partyRows is one party's column (and group keys) read from its file.
-type partyRows struct {
-	values []int64
-	keys   []string
-}
-
 // readPartyCSV reads column (empty: count rows only) and groupBy from a CSV
-// file with a header row. An empty or non-numeric value is an error naming
-// the line.
-func readPartyCSV(path, column, groupBy string, scale int) (partyRows, error) {
-	var p partyRows
+// file with a header row (internal/pet/input). An empty or non-numeric
+// value is an error naming the line.
+func readPartyCSV(path, column, groupBy string, scale int) (*input.Rows, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return p, err
+		return nil, err
 	}
 	defer f.Close()
-	r := csv.NewReader(f)
-	r.ReuseRecord = true
-	header, err := r.Read()
+	p, err := input.ReadRows(f, column, groupBy, scale, 0)
 	if err != nil {
-		return p, fmt.Errorf("%s: no header row: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	find := func(name string) (int, error) {
-		if name == "" {
-			return -1, nil
-		}
-		for i, h := range header {
-			if strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")) == name {
-				return i, nil
-			}
-		}
-		return -1, fmt.Errorf("%s: no column %q (columns: %s)", path, name, strings.Join(header, ", "))
-	}
-	vc, err := find(column)
-	if err != nil {
-		return p, err
-	}
-	gc, err := find(groupBy)
-	if err != nil {
-		return p, err
-	}
-	for {
-		rec, err := r.Read()
-		if err == io.EOF {
-			return p, nil
-		}
-		if err != nil {
-			return p, fmt.Errorf("%s: %w", path, err)
-		}
-		line, _ := r.FieldPos(0)
-		var v int64
-		if vc >= 0 {
-			if v, err = secagg.ParseFixed(rec[vc], scale); err != nil {
-				return p, fmt.Errorf("%s:%d: %s: %w", path, line, column, err)
-			}
-		}
-		p.values = append(p.values, v)
-		if gc >= 0 {
-			p.keys = append(p.keys, rec[gc])
-		}
-	}
+	return p, nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/xborder/xborder/internal/audit"
 	"github.com/xborder/xborder/internal/pet/dp"
+	"github.com/xborder/xborder/internal/pet/input"
 	"github.com/xborder/xborder/internal/pet/review"
 	"github.com/xborder/xborder/internal/pet/secagg"
 )
@@ -77,14 +78,12 @@ func (f *petReviewFlags) parse(stat secagg.Stat, scale int) (rho, eps *big.Rat, 
 
 // clampRows clamps each party's values to b, as each party does locally
 // before sharing, so that the sum's sensitivity is what the bounds say.
-func clampRows(parties []partyRows, b *review.Bounds) {
+func clampRows(parties []*input.Rows, b *review.Bounds) {
 	if b == nil {
 		return
 	}
 	for _, p := range parties {
-		for i, v := range p.values {
-			p.values[i] = min(max(v, b.Lo), b.Hi)
-		}
+		p.Clamp(b.Lo, b.Hi)
 	}
 }
 

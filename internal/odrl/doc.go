@@ -31,7 +31,7 @@
 // for purpose, recipient, industry, deliveryChannel, event, …), and
 // xborder's own in XborderNS: transferRoute, approvals,
 // recipientJurisdiction, providerJurisdiction, classificationLevel, fields,
-// computation, and claim/NAME for verified credential claims.
+// computation, algorithm, and claim/NAME for verified credential claims.
 //
 // # Failing closed
 //

@@ -131,6 +131,7 @@ var xborderOperands = map[string]operandInfo{
 	"classificationLevel":   {typ: typeLevel, doc: "the data's classification level: general < important < core, or 1, 2, 3…"},
 	"fields":                {typ: typeToken, doc: "the fields (columns) requested (a set)"},
 	"computation":           {typ: typeToken, doc: "how the data is processed: raw, tee, mpc, psi, fl, he, dp"},
+	"algorithm":             {typ: typeToken, doc: "the registered algorithm a privacy computation runs, name@version (internal/pet/task)"},
 }
 
 // lookupOperand returns what the engine knows of a left operand IRI.

@@ -37,6 +37,12 @@
 // Known limit: secagg decides suppression on the exact joint counts, so
 // which groups are suppressed is not covered by the DP guarantee.
 //
+// [ReviewPSI] does the same for a PSI result ([PSIPolicy], [PSIResult]):
+// the intersection must reach the policy's minimum size, the keys leave
+// only when the policy releases them (never with noise), and with DP the
+// budget is debited before noise is added to the size (sensitivity 1) and
+// the sum (sensitivity the agreed value bound), ρ or ε split evenly.
+//
 // Review does no I/O of its own; the budget ledger is passed in.
 package review
 

@@ -30,6 +30,26 @@ func (d Decimal) String() string {
 
 func (d Decimal) MarshalJSON() ([]byte, error) { return []byte(d.String()), nil }
 
+// UnmarshalJSON reads the JSON number MarshalJSON writes; the scale is the
+// number of digits after the point. Exponents are refused.
+func (d *Decimal) UnmarshalJSON(b []byte) error {
+	s := string(b)
+	if strings.ContainsAny(s, "eE") || s == "" {
+		return fmt.Errorf("secagg: decimal %q", s)
+	}
+	scale := 0
+	if i := strings.IndexByte(s, '.'); i >= 0 {
+		scale = len(s) - i - 1
+		s = s[:i] + s[i+1:]
+	}
+	v, ok := new(big.Int).SetString(s, 10)
+	if !ok {
+		return fmt.Errorf("secagg: decimal %q", string(b))
+	}
+	d.Int, d.Scale = v, scale
+	return nil
+}
+
 // ParseFixed parses a decimal number ("-12.5", "3", "+0.25") into a
 // fixed-point integer with scale decimal digits. More digits than scale, an
 // exponent, or a magnitude above MaxAbs units is an error: values are never

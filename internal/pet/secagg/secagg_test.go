@@ -330,3 +330,19 @@ func TestShareHides(t *testing.T) {
 		}
 	}
 }
+
+func TestDecimalJSONRoundTrip(t *testing.T) {
+	for _, s := range []string{"0", "-12.50", "0.05", "123456789012345678901234567890.1"} {
+		var d Decimal
+		if err := d.UnmarshalJSON([]byte(s)); err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := d.MarshalJSON(); string(b) != s {
+			t.Fatalf("%s → %s", s, b)
+		}
+	}
+	var d Decimal
+	if d.UnmarshalJSON([]byte("1e5")) == nil || d.UnmarshalJSON([]byte(`"1"`)) == nil {
+		t.Fatal("accepted")
+	}
+}
