@@ -71,6 +71,39 @@ type Config struct {
 	ParkFilings bool `yaml:"park_filings"`
 	// Anomaly configures the anomaly rules run over the audit ledger.
 	Anomaly AnomalyConfig `yaml:"anomaly"`
+	// PET configures privacy computing (pet.go).
+	PET PETConfig `yaml:"pet"`
+}
+
+// PETConfig is the node's floor for privacy-computing tasks (every task's
+// review policy must meet it, its own and its peers') and the algorithm
+// publishers it trusts.
+type PETConfig struct {
+	// MinGroup is the smallest aggregation group or bin shown (0: 10).
+	MinGroup int64 `yaml:"min_group"`
+	// MinIntersection is the smallest PSI intersection shown (0: 1).
+	MinIntersection int64 `yaml:"min_intersection"`
+	// RequireDP refuses tasks whose results are released without noise.
+	RequireDP bool `yaml:"require_dp"`
+	// NoKeys refuses tasks that release the intersection's keys.
+	NoKeys bool `yaml:"no_keys"`
+	// Publishers are the verification methods (DID URLs) whose signed
+	// algorithm manifests algorithmRegister accepts.
+	Publishers []string `yaml:"publishers"`
+	// MaxUploadMB bounds one task input (0: 64).
+	MaxUploadMB int64 `yaml:"max_upload_mb"`
+}
+
+func (c PETConfig) validate() error {
+	if c.MinGroup < 0 || c.MinIntersection < 0 || c.MaxUploadMB < 0 || c.MaxUploadMB > 4096 {
+		return errors.New("config: pet: min_group, min_intersection and max_upload_mb must be ≥ 0 (max_upload_mb ≤ 4096)")
+	}
+	for i, p := range c.Publishers {
+		if !strings.HasPrefix(p, "did:") || !strings.Contains(p, "#") {
+			return fmt.Errorf("config: pet.publishers[%d] %q: want a verification method's DID URL (did:…#key)", i, p)
+		}
+	}
+	return nil
 }
 
 // AnomalyConfig turns the anomaly rules on (default) and names their JSON
@@ -240,6 +273,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("config: log_format %q: accepted: text, json", c.LogFormat)
 	}
 	if err := c.Egress.validate(); err != nil {
+		return err
+	}
+	if err := c.PET.validate(); err != nil {
 		return err
 	}
 	return c.Trust.validate()

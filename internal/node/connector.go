@@ -246,6 +246,11 @@ func (n *Node) openDSP(ctx context.Context, signer suite.Signer, publicURL strin
 	if err != nil {
 		return fail(err)
 	}
+	// The task service keeps its tables in the same database.
+	n.pet, err = n.openPET(ctx, signer, kid, httpClient)
+	if err != nil {
+		return fail(err)
+	}
 	dn, err := dsp.New(dsp.Config{
 		ParticipantID: n.cfg.DID,
 		PublicURL:     strings.TrimSuffix(publicURL, "/") + dspPath,
@@ -261,6 +266,7 @@ func (n *Node) openDSP(ctx context.Context, signer suite.Signer, publicURL strin
 		Logger: n.log.With(slog.String("component", "dsp")),
 	})
 	if err != nil {
+		n.pet.close(ctx)
 		return fail(fmt.Errorf("node: dsp: %w", err))
 	}
 	n.dsp, n.data, n.auditFeed = dn, data, feed

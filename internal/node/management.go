@@ -75,7 +75,7 @@ type route struct {
 
 func (n *Node) routes() []route {
 	all := []Role{RoleAdmin, RoleCompliance, RoleOperations, RoleAuditor}
-	return []route{
+	return append([]route{
 		{"GET", "/api/v1/node", all, "The node: name, DID, jurisdiction, suite, versions.", audit.KindAuditLog, n.getNode},
 		{"GET", "/api/v1/audit/checkpoint", []Role{RoleAdmin, RoleAuditor, RoleCompliance}, "The latest signed checkpoint of the audit ledger.", audit.KindAuditLog, n.getCheckpoint},
 		{"GET", "/api/v1/audit/entries", []Role{RoleAuditor, RoleCompliance}, "Query audit entries by actor, object, operation, result, class and time (paged with after).", audit.KindAuditLog, n.getEntries},
@@ -99,7 +99,7 @@ func (n *Node) routes() []route {
 		{"POST", "/api/v1/transfers", []Role{RoleOperations, RoleAdmin}, "Transfer as consumer under a finalized agreement: {\"agreement\": ID, \"suite\": intl|gm}.", audit.KindTransfer, n.needsDSP(n.postTransfer)},
 		{"GET", "/api/v1/transfers", []Role{RoleAdmin, RoleCompliance, RoleOperations, RoleAuditor}, "Transfers of both roles with their progress (?role=provider|consumer, ?agreement=ID: an agreement's metering).", audit.KindTransfer, n.needsDSP(n.listTransfers)},
 		{"GET", "/api/v1/transfers/{pid...}", []Role{RoleAdmin, RoleCompliance, RoleOperations, RoleAuditor}, "One transfer with its protocol history (?role=).", audit.KindTransfer, n.needsDSP(n.getTransfer)},
-	}
+	}, n.petRoutes()...)
 }
 
 // needsDSP answers 503 on a node without a key and DID (no control plane).

@@ -60,6 +60,8 @@ type Node struct {
 	dspStore dsp.Store
 	data     *dataPlane
 	creds    *credentials
+	// pet is privacy computing (pet.go; nil without DSP).
+	pet *petPlane
 	// witnesses is the ledger's witness policy (nil: none), see witnesses.go.
 	witnesses *witness.Policy
 	// auditFeed appends the DSP steps to the ledger (nil without DSP).
@@ -260,6 +262,7 @@ func (n *Node) Run(ctx context.Context) error {
 		err = serr
 	}
 	if n.dsp != nil {
+		n.pet.close(sctx)
 		n.data.close()
 		if derr := n.dsp.Close(sctx); derr != nil && err == nil {
 			err = derr
@@ -395,6 +398,7 @@ func (n *Node) publicHandler(signer suite.Signer) (http.Handler, error) {
 		mux.Handle(dspPath+"/", http.StripPrefix(dspPath, dh))
 		mux.Handle(transferPath+"/", http.StripPrefix(transferPath, n.data.provider.Handler()))
 		mux.Handle(dcpPath+"/", http.StripPrefix(dcpPath, n.creds.holder.Handler()))
+		mux.Handle(petPath+"/", http.StripPrefix(petPath, n.pet.ch.server))
 	}
 	mux.HandleFunc("GET /.well-known/dspace-version", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

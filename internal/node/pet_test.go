@@ -1,0 +1,163 @@
+package node
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xborder/xborder/internal/audit"
+	"github.com/xborder/xborder/internal/pet/channel"
+	"github.com/xborder/xborder/internal/suite"
+)
+
+// petCall calls a task interface on a node's management API.
+func petCall(t *testing.T, n *testNode, token, op string, body any) (int, map[string]any) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	code, out := doBody(t, "POST", n.n.MgmtURL+"/api/v1/pet/"+op, token, string(b))
+	var m map[string]any
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatalf("%s: %d %s", op, code, out)
+	}
+	return code, m
+}
+
+// ids is a CSV of n patient ids id-<from>…id-<from+n-1>.
+func ids(from, n int) []byte {
+	var b strings.Builder
+	b.WriteString("patient_id,age\n")
+	for i := from; i < from+n; i++ {
+		fmt.Fprintf(&b, "P%06d,%d\n", i, 20+i%60)
+	}
+	return []byte(b.String())
+}
+
+// petUpload uploads csv on n for a task and authorizes it with key col.
+func petInput(t *testing.T, n *testNode, token, taskID string, csv []byte) {
+	t.Helper()
+	code, up := petCall(t, n, token, "dataUpload", map[string]any{"task_id": taskID, "data": base64.StdEncoding.EncodeToString(csv)})
+	if code != 200 {
+		t.Fatalf("dataUpload: %d %v", code, up)
+	}
+	code, au := petCall(t, n, token, "dataAuthorize", map[string]any{"task_id": taskID, "upload": up["upload"], "columns": map[string]string{"key": "patient_id"}})
+	if code != 200 {
+		t.Fatalf("dataAuthorize: %d %v", code, au)
+	}
+}
+
+// TestPETOverTheConnector: the Amsterdam centre and the Shenzhen hospital
+// compute, under their DSP agreement, how many of the centre's patients
+// are in the hospital's cohort (PSI cardinality) through the twelve task
+// interfaces on each node's management API and the signed ECDHE channel
+// between the nodes. Neither input leaves its node; the result equals the
+// plaintext count; both sides audit the task; a computation outside the
+// agreement and a stranger on the channel are refused.
+func TestPETOverTheConnector(t *testing.T) {
+	for _, alg := range []suite.Alg{suite.Ed25519, suite.SM2} {
+		t.Run(string(alg), func(t *testing.T) { testPET(t, alg) })
+	}
+}
+
+func testPET(t *testing.T, alg suite.Alg) {
+	f := newDataPlaneFixtureAlg(t, alg)
+	if alg == suite.SM2 {
+		// Both ends of a gm channel are SM2: the consumer gets a gm key too.
+		f.consumer = startAlgNode(t, suite.SM2, "NL", nil, func(c *Config) { c.Suite = "gm" })
+		f.provider = startAlgNode(t, suite.SM2, "CN", []Participant{{DID: f.consumer.did, Country: "NL"}}, func(c *Config) { c.Suite = "gm" })
+		registerDataset(t, f)
+	}
+	agreement := f.agree(t, string(offer("urn:uuid:o-psi", f.dataset, "research")))
+	c, p := f.consumer, f.provider
+
+	spec := map[string]any{"agreement": agreement, "algorithm": "psi-cardinality@1",
+		"parties": []map[string]string{{"did": c.did, "role": "a"}, {"did": p.did, "role": "b"}},
+		"fields":  []string{"patient_id"}, "review": map[string]any{"min_intersection": 5}, "output": []string{c.did}, "purpose": "research"}
+	// complianceCheck of the proposed task passes.
+	code, rep := petCall(t, c, f.cops, "complianceCheck", map[string]any{"task": spec})
+	if code != 200 || rep["pass"] != true || rep["attestation"] != "none" {
+		t.Fatalf("complianceCheck: %d %v", code, rep)
+	}
+	code, v := petCall(t, c, f.cops, "taskCreate", spec)
+	if code != 200 && code != 201 {
+		t.Fatalf("taskCreate: %d %v", code, v)
+	}
+	taskID := v["task"].(map[string]any)["id"].(string)
+	// The hospital's node holds the mirror task.
+	if code, pv := petCall(t, p, f.ops, "taskQuery", map[string]any{"task_id": taskID}); code != 200 || pv["state"] != "created" {
+		t.Fatalf("provider taskQuery: %d %v", code, pv)
+	}
+	// Invoke before the inputs are authorized is refused.
+	if code, e := petCall(t, c, f.cops, "algorithmInvoke", map[string]any{"task_id": taskID}); code < 400 {
+		t.Fatalf("invoke without inputs: %d %v", code, e)
+	}
+	// 300 centre patients, 1000 hospital patients, 120 in common.
+	petInput(t, c, f.cops, taskID, ids(880, 300))
+	petInput(t, p, f.ops, taskID, ids(0, 1000))
+	if code, e := petCall(t, c, f.cops, "algorithmInvoke", map[string]any{"task_id": taskID}); code >= 400 {
+		t.Fatalf("algorithmInvoke: %d %v", code, e)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		_, q := petCall(t, c, f.cops, "taskQuery", map[string]any{"task_id": taskID})
+		if s := q["state"]; s == "succeeded" {
+			break
+		} else if s == "failed" || s == "cancelled" || time.Now().After(deadline) {
+			t.Fatalf("task ended %v: %v", s, q)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	code, res := petCall(t, c, f.cops, "resultDownload", map[string]any{"task_id": taskID})
+	if code != 200 {
+		t.Fatalf("resultDownload: %d %v", code, res)
+	}
+	psi, _ := res["psi"].(map[string]any)
+	if psi == nil || psi["intersection_size"] != float64(120) {
+		t.Fatalf("result: %v", res)
+	}
+	// The hospital is not an output party: it cannot download.
+	if code, e := petCall(t, p, f.ops, "resultDownload", map[string]any{"task_id": taskID}); code < 400 {
+		t.Fatalf("provider download: %d %v", code, e)
+	}
+	for _, n := range []*testNode{c, p} {
+		code, m := petCall(t, n, f.cops, "performanceMetric", map[string]any{"task_id": taskID})
+		if n == p {
+			code, m = petCall(t, n, f.ops, "performanceMetric", map[string]any{"task_id": taskID})
+		}
+		if code != 200 {
+			t.Fatalf("performanceMetric: %d %v", code, m)
+		}
+		// Both sides audited the task.
+		waitFor(t, "the task in the ledger", func() bool {
+			hits, err := n.n.Ledger().Query(context.Background(), audit.Query{ObjectID: taskID})
+			return err == nil && len(hits) >= 3
+		})
+	}
+	// A computation outside the agreement: the agreement allows use for
+	// research only by MPC.
+	mpcOnly := `{"@id":"urn:uuid:o-mpc","@type":"Offer","target":"` + f.dataset + `","permission":[{"action":"use","constraint":[` +
+		`{"leftOperand":"purpose","operator":"eq","rightOperand":"research"},` +
+		`{"leftOperand":"xborder:computation","operator":"eq","rightOperand":"mpc"}]}]}`
+	ag2 := f.agree(t, mpcOnly)
+	spec["agreement"] = ag2
+	code, e := petCall(t, c, f.cops, "taskCreate", spec)
+	if code < 400 || e["error"] == "" {
+		t.Fatalf("psi under an mpc-only agreement: %d %v", code, e)
+	}
+	if hits, _ := c.n.Ledger().Query(context.Background(), audit.Query{Result: audit.ResultDeny, Operation: audit.OpCompute}); len(hits) == 0 {
+		t.Error("the refused task is not audited")
+	}
+	// A stranger cannot open a channel bound to the agreement.
+	stranger := startAlgNode(t, alg, "HK", nil, func(cf *Config) {
+		if alg == suite.SM2 {
+			cf.Suite = "gm"
+		}
+	})
+	cfg := stranger.n.pet.ch.cfg
+	if _, err := channel.Dial(context.Background(), cfg, nil, p.n.PublicURL+petPath, p.did, agreement); err == nil || !strings.Contains(err.Error(), "not_a_party") {
+		t.Fatalf("a stranger's session: %v", err)
+	}
+}
