@@ -92,6 +92,10 @@ type PETConfig struct {
 	Publishers []string `yaml:"publishers"`
 	// MaxUploadMB bounds one task input (0: 64).
 	MaxUploadMB int64 `yaml:"max_upload_mb"`
+	// StrictSignatures demands that peers sign with the suite's algorithm
+	// (a gm node: SM2 only); by default each party signs with its own key
+	// and the session runs on the serving node's suite.
+	StrictSignatures bool `yaml:"strict_signatures"`
 }
 
 func (c PETConfig) validate() error {

@@ -57,19 +57,27 @@ func petInput(t *testing.T, n *testNode, token, taskID string, csv []byte) {
 // plaintext count; both sides audit the task; a computation outside the
 // agreement and a stranger on the channel are refused.
 func TestPETOverTheConnector(t *testing.T) {
-	for _, alg := range []suite.Alg{suite.Ed25519, suite.SM2} {
-		t.Run(string(alg), func(t *testing.T) { testPET(t, alg) })
+	for _, c := range []struct {
+		name               string
+		consumer, provider suite.Alg
+	}{{"intl", suite.Ed25519, suite.Ed25519}, {"intl-to-gm", suite.Ed25519, suite.SM2}, {"gm", suite.SM2, suite.SM2}} {
+		t.Run(c.name, func(t *testing.T) { testPET(t, c.consumer, c.provider) })
 	}
 }
 
-func testPET(t *testing.T, alg suite.Alg) {
-	f := newDataPlaneFixtureAlg(t, alg)
-	if alg == suite.SM2 {
-		// Both ends of a gm channel are SM2: the consumer gets a gm key too.
-		f.consumer = startAlgNode(t, suite.SM2, "NL", nil, func(c *Config) { c.Suite = "gm" })
-		f.provider = startAlgNode(t, suite.SM2, "CN", []Participant{{DID: f.consumer.did, Country: "NL"}}, func(c *Config) { c.Suite = "gm" })
-		registerDataset(t, f)
+func testPET(t *testing.T, calg, palg suite.Alg) {
+	gm := func(alg suite.Alg) func(*Config) {
+		return func(c *Config) {
+			if alg == suite.SM2 {
+				c.Suite = "gm"
+			}
+		}
 	}
+	consumer := startAlgNode(t, calg, "NL", nil, gm(calg))
+	provider := startAlgNode(t, palg, "CN", []Participant{{DID: consumer.did, Country: "NL"}}, gm(palg))
+	f := &dataPlaneFixture{provider: provider, consumer: consumer, dataset: "xb86/CN/shenzhen-hospital/oncology"}
+	registerDataset(t, f)
+	alg := calg
 	agreement := f.agree(t, string(offer("urn:uuid:o-psi", f.dataset, "research")))
 	c, p := f.consumer, f.provider
 
@@ -151,12 +159,9 @@ func testPET(t *testing.T, alg suite.Alg) {
 		t.Error("the refused task is not audited")
 	}
 	// A stranger cannot open a channel bound to the agreement.
-	stranger := startAlgNode(t, alg, "HK", nil, func(cf *Config) {
-		if alg == suite.SM2 {
-			cf.Suite = "gm"
-		}
-	})
+	stranger := startAlgNode(t, alg, "HK", nil, gm(alg))
 	cfg := stranger.n.pet.ch.cfg
+	cfg.Suite = p.n.pet.ch.cfg.Suite
 	if _, err := channel.Dial(context.Background(), cfg, nil, p.n.PublicURL+petPath, p.did, agreement); err == nil || !strings.Contains(err.Error(), "not_a_party") {
 		t.Fatalf("a stranger's session: %v", err)
 	}

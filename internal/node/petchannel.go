@@ -54,7 +54,7 @@ func (n *Node) openPETChannel(signer suite.Signer, kid string, hc *http.Client, 
 	p := &petChannel{n: n, client: hc, log: n.log.With(slog.String("component", "pet-channel")),
 		sessions: map[string]*channel.Session{}, stop: make(chan struct{}), done: make(chan struct{})}
 	p.cfg = channel.Config{Suite: s, DID: n.cfg.DID, KeyID: kid, Signer: signer, Resolve: n.resolver.ResolveKey,
-		Logger: p.log, Keys: suite.NewVerifierCache(1024)}
+		Logger: p.log, Keys: suite.NewVerifierCache(1024), StrictSignatures: n.cfg.PET.StrictSignatures}
 	p.server, err = channel.NewServer(p.cfg, h, channel.ServerOptions{Authorize: p.authorize, OnReceipt: p.receipt})
 	if err != nil {
 		return nil, fmt.Errorf("node: pet channel: %w", err)
@@ -197,6 +197,17 @@ func (p *petChannel) session(ctx context.Context, did, binding string) (*channel
 		return nil, err
 	}
 	s, err = channel.Dial(ctx, p.cfg, p.client, base, did, binding)
+	var re *channel.RefusedError
+	if errors.As(err, &re) && re.Code == channel.CodeSuite {
+		// The peer serves the other suite: its session runs on its suite's
+		// key agreement, KDF and AEAD; each side signs with its own key.
+		other := p.cfg
+		other.Suite = suite.GM
+		if p.cfg.Suite == suite.GM {
+			other.Suite = suite.Intl
+		}
+		s, err = channel.Dial(ctx, other, p.client, base, did, binding)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("node: opening a pet session with %s: %w", did, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -72,8 +73,15 @@ type Config struct {
 	DID   string
 	KeyID string
 	// Signer signs the handshake and, unless UnsignedMessages, every
-	// message. Its algorithm must belong to Suite (gm: SM2 only).
+	// message, with this party's identity key: Ed25519, P-256 or SM2.
 	Signer suite.Signer
+	// StrictSignatures refuses peers (and a Signer) whose signature
+	// algorithm is not the suite's (gm: SM2 only). Without it each party
+	// signs with its own identity key, whatever its suite, while the
+	// session's key agreement, KDF and AEAD are always the suite's: a gm
+	// node can then serve a partner abroad that has no SM2 key, and every
+	// session with it still runs on SM2 key agreement, SM3 and SM4-GCM.
+	StrictSignatures bool
 	// Resolve returns a peer's verification method (for example
 	// (*identity.Resolver).ResolveKey).
 	Resolve jws.Resolver
@@ -111,8 +119,8 @@ func (c *Config) check() error {
 		return fmt.Errorf("key id %q is not a verification method of %s", trunc(c.KeyID), trunc(c.DID))
 	case c.Signer == nil:
 		return errors.New("no signer")
-	case !c.Suite.Supports(c.Signer.Alg()):
-		return fmt.Errorf("the %s key cannot sign in suite %s (it accepts %v)", c.Signer.Alg(), c.Suite.Name(), c.Suite.SigAlgs())
+	case !slices.Contains(c.sigAlgs(c.Suite), c.Signer.Alg()):
+		return fmt.Errorf("the %s key cannot sign in suite %s (it accepts %v)", c.Signer.Alg(), c.Suite.Name(), c.sigAlgs(c.Suite))
 	case c.Resolve == nil:
 		return errors.New("no resolver for the peers' keys")
 	case c.MaxMessage < 0:
@@ -262,8 +270,7 @@ func appendLP(b, v []byte) []byte {
 // method of the DID it stands for. A receipt of an unsigned session, or
 // one without its response yet, fails.
 func (r *Receipt) Verify(ctx context.Context, resolve jws.Resolver) error {
-	st, err := suite.ByName(r.Suite)
-	if err != nil {
+	if _, err := suite.ByName(r.Suite); err != nil {
 		return fmt.Errorf("verifying a receipt: %w", err)
 	}
 	if r.RequestSignature == "" || r.ResponseSignature == "" {
@@ -273,7 +280,7 @@ func (r *Receipt) Verify(ctx context.Context, resolve jws.Resolver) error {
 		sig, did string
 		resp     bool
 	}{{r.RequestSignature, r.Caller, false}, {r.ResponseSignature, r.Callee, true}} {
-		v, err := jws.Verify(ctx, c.sig, resolve, jws.Expect{Typ: ReceiptTyp, Detached: r.Statement(c.resp), Algs: st.SigAlgs(), MaxBytes: maxSig})
+		v, err := jws.Verify(ctx, c.sig, resolve, jws.Expect{Typ: ReceiptTyp, Detached: r.Statement(c.resp), Algs: allSigAlgs(), MaxBytes: maxSig})
 		if err != nil {
 			return fmt.Errorf("verifying a receipt's signature by %s: %w", trunc(c.did), err)
 		}
@@ -324,4 +331,25 @@ func wipe(bs ...[]byte) {
 	for _, b := range bs {
 		clear(b)
 	}
+}
+
+// allSigAlgs are the signature algorithms of every suite.
+func allSigAlgs() []suite.Alg {
+	var out []suite.Alg
+	for _, s := range suite.Suites() {
+		for _, a := range s.SigAlgs() {
+			if !slices.Contains(out, a) {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
+// sigAlgs are the signature algorithms accepted in a session of suite st.
+func (c *Config) sigAlgs(st *suite.Suite) []suite.Alg {
+	if c.StrictSignatures {
+		return st.SigAlgs()
+	}
+	return allSigAlgs()
 }

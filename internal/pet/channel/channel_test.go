@@ -122,7 +122,8 @@ func TestRoundTrip(t *testing.T) {
 // TestConfigChecks covers refusals made locally, before any request.
 func TestConfigChecks(t *testing.T) {
 	kr := &keyring{}
-	ed := party(t, suite.GM, suite.Ed25519, kr, nil) // an Ed25519 key in the gm suite
+	ed := party(t, suite.GM, suite.Ed25519, kr, nil) // an Ed25519 key in the gm suite, strict
+	ed.StrictSignatures = true
 	if _, err := NewServer(ed, echo, ServerOptions{}); err == nil || !strings.Contains(err.Error(), "cannot sign in suite gm") {
 		t.Errorf("NewServer with an Ed25519 key in gm: %v", err)
 	}
@@ -265,7 +266,9 @@ func TestHandshakeReplay(t *testing.T) {
 }
 
 // TestSuiteMismatchDial: a gm client dialling an intl server gets a clear
-// error, and a non-SM2 hello in gm is refused.
+// error; an Ed25519 party opens a gm session (SM2 key agreement, SM3,
+// SM4-GCM) with a gm server that signs with SM2, and is refused by a server
+// with StrictSignatures.
 func TestSuiteMismatchDial(t *testing.T) {
 	f := newFixture(t, suite.Intl, suite.Ed25519, nil, ServerOptions{})
 	gm := party(t, suite.GM, suite.SM2, f.kr, f.clk)
@@ -276,17 +279,41 @@ func TestSuiteMismatchDial(t *testing.T) {
 
 	g := newFixture(t, suite.GM, suite.SM2, nil, ServerOptions{})
 	ed := party(t, suite.Intl, suite.Ed25519, g.kr, g.clk)
-	ed.Suite = suite.GM // bypasses Config.check through makeHello
+	ed.Suite = suite.GM
+	s, err := Dial(context.Background(), ed, nil, g.base, g.server.DID, "agreement-1")
+	if err != nil {
+		t.Fatalf("Ed25519 party, gm session: %v", err)
+	}
+	out, rcpt, err := s.Call(context.Background(), "echo", []byte("ping"))
+	if err != nil || string(out) != "echo:ping" || rcpt.Suite != "gm" || rcpt.RequestSignature == "" || rcpt.ResponseSignature == "" {
+		t.Fatalf("call: %q %+v %v", out, rcpt, err)
+	}
+	if err := rcpt.Verify(context.Background(), g.kr.resolve); err != nil {
+		t.Fatalf("a mixed receipt: %v", err)
+	}
+	s.Close(context.Background())
+
+	strict := g.server
+	strict.StrictSignatures = true
+	srv, err := NewServer(strict, echo, ServerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := mount(t, srv)
 	tok, _, err := makeHello(&ed, g.server.DID, "agreement-1", suite.SM2ECDH())
 	if err != nil {
 		t.Fatal(err)
 	}
-	status, code, _ := post(t, http.MethodPost, g.base+"/handshake", []byte(tok))
+	status, code, _ := post(t, http.MethodPost, base+"/handshake", []byte(tok))
 	if status != 400 || code != CodeAlgorithm {
-		t.Fatalf("Ed25519 hello in gm: %d %q", status, code)
+		t.Fatalf("Ed25519 hello to a strict gm server: %d %q", status, code)
 	}
-	if g.srv.Sessions() != 0 {
+	if srv.Sessions() != 0 {
 		t.Error("a session after a refusal")
+	}
+	ed.StrictSignatures = true
+	if _, err := Dial(context.Background(), ed, nil, g.base, g.server.DID, "agreement-1"); err == nil {
+		t.Error("a strict gm client with an Ed25519 key dialled")
 	}
 }
 

@@ -120,7 +120,7 @@ func makeHello(cfg *Config, peerDID, binding string, ka suite.KeyAgreement) (str
 // accept verifies the server's welcome and derives the session keys.
 func accept(ctx context.Context, cfg *Config, helloJWS, welcomeJWS string, eph suite.AgreementKey, peerDID, binding string, ka suite.KeyAgreement) (*Session, error) {
 	st := cfg.Suite
-	v, err := jws.Verify(ctx, welcomeJWS, cfg.Resolve, jws.Expect{Typ: WelcomeTyp, MaxBytes: MaxHandshake, Algs: st.SigAlgs()})
+	v, err := jws.Verify(ctx, welcomeJWS, cfg.Resolve, jws.Expect{Typ: WelcomeTyp, MaxBytes: MaxHandshake, Algs: cfg.sigAlgs(st)})
 	if err != nil {
 		return nil, fmt.Errorf("verifying the server's answer: %w", err)
 	}
@@ -264,7 +264,7 @@ func (s *Session) do(ctx context.Context, method, op string, payload []byte) ([]
 // verifyMessageSig checks a detached message signature with the key the
 // handshake authenticated.
 func verifyMessageSig(sig string, stmt []byte, kid string, alg suite.Alg, key crypto.PublicKey, st *suite.Suite, keys *suite.VerifierCache) error {
-	want := jws.Expect{Typ: ReceiptTyp, Detached: stmt, Algs: st.SigAlgs(), MaxBytes: maxSig}
+	want := jws.Expect{Typ: ReceiptTyp, Detached: stmt, Algs: []suite.Alg{alg}, MaxBytes: maxSig} // the handshake accepted the key
 	if keys != nil {
 		want.VerifySig = keys.Verify
 	}

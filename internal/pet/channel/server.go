@@ -179,11 +179,11 @@ func (s *Server) handshake(ctx context.Context, helloJWS string) (string, *refus
 	cfg := &s.cfg
 	st := cfg.Suite
 	now := cfg.now()
-	h, _, ka, epk, f := parseHello(helloJWS, st, cfg.DID, now)
+	h, _, ka, epk, f := parseHello(helloJWS, st, cfg.sigAlgs(st), cfg.DID, now)
 	if f != nil {
 		return "", f
 	}
-	v, err := jws.Verify(ctx, helloJWS, cfg.Resolve, jws.Expect{Typ: HelloTyp, MaxBytes: MaxHandshake, Algs: st.SigAlgs()})
+	v, err := jws.Verify(ctx, helloJWS, cfg.Resolve, jws.Expect{Typ: HelloTyp, MaxBytes: MaxHandshake, Algs: cfg.sigAlgs(st)})
 	if err != nil {
 		if ctx.Err() != nil {
 			return "", refuse(503, CodeBusy, "the handshake was cancelled")

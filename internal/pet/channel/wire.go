@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -86,7 +87,7 @@ func decodeClaims(raw []byte, v any) error {
 // state: shape, suite, key agreement, signature algorithm, audience,
 // issuer, times, sizes. It returns the claims, the header, the key
 // agreement and the peer's ephemeral public key.
-func parseHello(token string, st *suite.Suite, aud string, now time.Time) (*hello, jws.Header, suite.KeyAgreement, []byte, *refusal) {
+func parseHello(token string, st *suite.Suite, algs []suite.Alg, aud string, now time.Time) (*hello, jws.Header, suite.KeyAgreement, []byte, *refusal) {
 	var h hello
 	if len(token) > MaxHandshake {
 		return nil, jws.Header{}, nil, nil, refuse(413, CodeTooLarge, "hello of %d bytes exceeds %d", len(token), MaxHandshake)
@@ -113,8 +114,8 @@ func parseHello(token string, st *suite.Suite, aud string, now time.Time) (*hell
 		return nil, hdr, nil, nil, refuse(400, CodeKeyAgreement, "key agreement %q is not one of suite %s", trunc(h.KA), st.Name())
 	}
 	alg, err := jws.SuiteAlg(hdr.Alg)
-	if err != nil || !st.Supports(alg) {
-		return nil, hdr, nil, nil, refuse(400, CodeAlgorithm, "signature algorithm %q is not allowed in suite %s (accepted: %v)", trunc(hdr.Alg), st.Name(), st.SigAlgs())
+	if err != nil || !slices.Contains(algs, alg) {
+		return nil, hdr, nil, nil, refuse(400, CodeAlgorithm, "signature algorithm %q is not allowed in suite %s (accepted: %v)", trunc(hdr.Alg), st.Name(), algs)
 	}
 	if !strings.HasPrefix(h.Iss, "did:") || kidDID(hdr.Kid) != h.Iss {
 		return nil, hdr, nil, nil, refuse(401, CodeIssuer, "the key %q is not a verification method of the issuer", trunc(hdr.Kid))
