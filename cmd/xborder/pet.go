@@ -27,6 +27,7 @@ intersection, an aggregate) while the raw data stays with its holder. See docs/p
 	cmd.AddCommand(newPetPSICmd(e))
 	cmd.AddCommand(newPetAggregateCmd(e))
 	cmd.AddCommand(newPetBudgetCmd(e))
+	cmd.AddCommand(newPetJoinCmd(e), newPetTaskCmd(e), newPetTasksCmd(e))
 	return cmd
 }
 
@@ -42,13 +43,22 @@ func newPetPSICmd(e *env) *cobra.Command {
 		session     string
 		batch       int
 		group       string
+		nf          nodeFlags
+		agreement   string
+		peer        string
+		purpose     string
+		minInter    int64
 	)
 	cmd := &cobra.Command{
-		Use:   "psi --local A.csv B.csv --key COLUMN",
+		Use:   "psi (--local A.csv B.csv | --node URL --agreement ID --peer DID MINE.csv) --key COLUMN",
 		Short: "Private set intersection (ECDH over ristretto255 or X25519) of two CSV files' key columns",
 		Long: `Computes the intersection of the key column of A.csv and B.csv by ECDH-PSI:
 neither party sees the other's keys, only the agreed output. With --local both
-parties run in this process (for trying and testing).
+parties run in this process (for trying and testing). With --node, your node
+and the counterparty's node run it between them under your agreement (the
+twelve T/CCSA 540 task interfaces, a signed ECDHE channel between the nodes):
+MINE.csv goes to your node only, you learn the result (a), and the other
+party's operator contributes theirs with xborder pet join.
 
   --output a|b|both   who learns the result (default a)
   --cardinality       the size of the intersection only, not which keys
@@ -62,11 +72,39 @@ parties run in this process (for trying and testing).
 Exit codes: 0 done, 2 bad input (flags, unreadable file, missing column), 1 failure.`,
 		Example: `  xborder pet psi --local A.csv B.csv --key id --format json
   xborder pet psi --local A.csv B.csv --key id --cardinality
-  xborder pet psi --local A.csv B.csv --key id --sum amount --output both`,
-		Args: cobra.ExactArgs(2),
+  xborder pet psi --local A.csv B.csv --key id --sum amount --output both
+  xborder pet psi --node http://127.0.0.1:8444 --agreement urn:uuid:… --peer did:web:hospital.example.cn trial.csv --key patient_id --cardinality`,
+		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case local && nf.node != "":
+				return badInput(errors.New("--local and --node"), "pick one: --local (both parties here) or --node (your node and the other party's)")
+			case !local && nf.node == "" && e.getenv("XBORDER_NODE") == "":
+				return badInput(errors.New("give --local (both parties here) or --node (between your node and the other party's)"), "")
+			}
 			if !local {
-				return badInput(errors.New("only --local is implemented: both parties on this machine"), "add --local; PSI between nodes comes with the connector")
+				if len(args) != 1 {
+					return badInput(errors.New("with --node, give your own file only"), "the other party contributes theirs with xborder pet join")
+				}
+				if format != "json" && format != "text" {
+					return badInput(fmt.Errorf("unknown format %q", format), "use --format json or --format text")
+				}
+				mode := "intersection"
+				switch {
+				case cardinality && sumCol != "":
+					return badInput(errors.New("--cardinality and --sum"), "pick one")
+				case cardinality:
+					mode = "cardinality"
+				case sumCol != "":
+					mode = "sum"
+				}
+				if output != "a" && output != "both" {
+					return badInput(fmt.Errorf("--output %s with --node", output), "with --node you are party a, who learns: use --output a or both")
+				}
+				return runNodePSI(cmd, e, &nf, args[0], key, agreement, peer, purpose, mode, sumCol, output, minInter, mode == "intersection", format)
+			}
+			if len(args) != 2 {
+				return badInput(errors.New("--local needs both files"), "xborder pet psi --local A.csv B.csv --key id")
 			}
 			if format != "json" && format != "text" {
 				return badInput(fmt.Errorf("unknown format %q", format), "use --format json or --format text")
@@ -176,6 +214,11 @@ Exit codes: 0 done, 2 bad input (flags, unreadable file, missing column), 1 fail
 	f.StringVar(&session, "session", "local", "session (agreement) id bound into the protocol")
 	f.IntVar(&batch, "batch", 4096, "items per message")
 	f.StringVar(&group, "group", "ristretto255", "group of the masking: ristretto255 or x25519")
+	nf.register(cmd)
+	f.StringVar(&agreement, "agreement", "", "with --node: the agreement with the other party")
+	f.StringVar(&peer, "peer", "", "with --node: the other party's DID")
+	f.StringVar(&purpose, "purpose", "", "with --node: the purpose declared for the task (checked against the agreement)")
+	f.Int64Var(&minInter, "min-intersection", 0, "with --node: the smallest intersection the review may release")
 	_ = cmd.MarkFlagRequired("key")
 	return cmd
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"strconv"
 
 	"github.com/xborder/xborder/internal/audit"
 	"github.com/xborder/xborder/internal/dsp"
@@ -161,6 +162,9 @@ func (n *Node) petRoutes() []route {
 			n.petOp(w, r, t, op)
 		})})
 	}
+	rs = append(rs, route{"GET", "/api/v1/pet/tasks", []Role{RoleOperations, RoleAdmin, RoleCompliance, RoleAuditor},
+		"This node's tasks, newest first (?state=created|authorized|running|succeeded|failed|cancelled, ?limit=1..1000); mine_authorized=false on a created task: it waits for this node's input.",
+		audit.KindTask, n.needsPET(n.listPETTasks)})
 	rs = append(rs, route{"GET", "/api/v1/pet/algorithms", []Role{RoleOperations, RoleAdmin, RoleCompliance, RoleAuditor},
 		"The algorithms this node can run (built-in and registered).", audit.KindTask, n.needsPET(func(w http.ResponseWriter, r *http.Request, _ Token) {
 			writeJSON(w, n.pet.svc.Algorithms())
@@ -200,4 +204,31 @@ func (n *Node) petOp(w http.ResponseWriter, r *http.Request, t Token, op string)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Write(out)
+}
+
+func (n *Node) listPETTasks(w http.ResponseWriter, r *http.Request, _ Token) {
+	q := r.URL.Query()
+	state := q.Get("state")
+	switch state {
+	case "", task.StateCreated, task.StateAuthorized, task.StateRunning, task.StateSucceeded, task.StateFailed, task.StateCancelled:
+	default:
+		apiError(w, http.StatusBadRequest, "bad_parameter", "state: created, authorized, running, succeeded, failed or cancelled")
+		return
+	}
+	limit := 100
+	if s := q.Get("limit"); s != "" {
+		l, err := strconv.Atoi(s)
+		if err != nil || l < 1 || l > task.MaxList {
+			apiError(w, http.StatusBadRequest, "bad_parameter", fmt.Sprintf("limit: 1..%d", task.MaxList))
+			return
+		}
+		limit = l
+	}
+	ts, err := n.pet.svc.Tasks(r.Context(), state, limit)
+	if err != nil {
+		n.log.Error("pet: listing tasks", "error", err)
+		apiError(w, http.StatusInternalServerError, "internal", "listing the tasks failed")
+		return
+	}
+	writeJSON(w, ts)
 }

@@ -322,3 +322,50 @@ func (s *Service) countByState(ctx context.Context) (map[string]int64, error) {
 	}
 	return out, rows.Err()
 }
+
+// Summary is one task in a listing.
+type Summary struct {
+	ID        string    `json:"id"`
+	Agreement string    `json:"agreement"`
+	Algorithm string    `json:"algorithm"`
+	Initiator string    `json:"initiator"`
+	State     string    `json:"state"`
+	Reason    string    `json:"reason,omitempty"`
+	Created   time.Time `json:"created"`
+	Updated   time.Time `json:"updated"`
+	// MineAuthorized says whether this node's own input is authorized:
+	// false on a created task means it waits for this node's operator.
+	MineAuthorized bool `json:"mine_authorized"`
+}
+
+// MaxList bounds a listing.
+const MaxList = 1000
+
+// Tasks lists this node's tasks, newest first, optionally only those in
+// state (an empty state lists all), at most limit (≤ MaxList). It is the
+// operator's view (the management API's), not one of the twelve
+// interfaces, and is not offered to peers.
+func (s *Service) Tasks(ctx context.Context, state string, limit int) ([]Summary, error) {
+	if limit <= 0 || limit > MaxList {
+		limit = MaxList
+	}
+	q := `SELECT t.id, t.agreement, t.algorithm, t.initiator, t.state, t.reason, t.created_ms, t.updated_ms,
+		EXISTS (SELECT 1 FROM task_inputs i WHERE i.task_id = t.id AND i.party = $1)
+		FROM task_tasks t WHERE ($2 = '' OR t.state = $2) ORDER BY t.created_ms DESC, t.id LIMIT $3`
+	rows, err := s.db.QueryContext(ctx, q, s.opts.Self, state, limit)
+	if err != nil {
+		return nil, fmt.Errorf("task: listing tasks: %w", err)
+	}
+	defer rows.Close()
+	out := []Summary{}
+	for rows.Next() {
+		var m Summary
+		var c, u int64
+		if err := rows.Scan(&m.ID, &m.Agreement, &m.Algorithm, &m.Initiator, &m.State, &m.Reason, &c, &u, &m.MineAuthorized); err != nil {
+			return nil, fmt.Errorf("task: listing tasks: %w", err)
+		}
+		m.Created, m.Updated = time.UnixMilli(c).UTC(), time.UnixMilli(u).UTC()
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}

@@ -276,9 +276,16 @@ func TestPSICardinalityEndToEnd(t *testing.T) {
 	if v.State != StateCreated {
 		t.Fatalf("state %s", v.State)
 	}
-	// The provider's mirror exists.
+	// The provider's mirror exists, and its operator's listing shows it
+	// waiting for the provider's input.
 	if pv, err := w.nodes[didP].svc.TaskQuery(ctx, local(didP), Ref{TaskID: id}); err != nil || pv.Task.Initiator != didC {
 		t.Fatalf("mirror: %v %+v", err, pv)
+	}
+	if ls, err := w.nodes[didP].svc.Tasks(ctx, StateCreated, 0); err != nil || len(ls) != 1 || ls[0].ID != id || ls[0].MineAuthorized || ls[0].Initiator != didC {
+		t.Fatalf("provider's listing: %v %+v", err, ls)
+	}
+	if ls, err := w.nodes[didP].svc.Tasks(ctx, StateRunning, 0); err != nil || len(ls) != 0 {
+		t.Fatalf("provider's running tasks: %v %+v", err, ls)
 	}
 	// Invoking before the inputs are authorized is refused.
 	if _, err := c.svc.AlgorithmInvoke(ctx, local(didC), InvokeRequest{TaskID: id}); code(err) != InputNotAuthorized {
@@ -297,6 +304,9 @@ func TestPSICardinalityEndToEnd(t *testing.T) {
 		if v.State != StateSucceeded {
 			t.Fatalf("%s: %s (%s)", did, v.State, v.Reason)
 		}
+	}
+	if ls, err := c.svc.Tasks(ctx, "", 10); err != nil || len(ls) != 1 || ls[0].State != StateSucceeded || !ls[0].MineAuthorized {
+		t.Fatalf("initiator's listing: %v %+v", err, ls)
 	}
 	rq, err := c.svc.ResultQuery(ctx, local(didC), Ref{TaskID: id})
 	if err != nil || !rq.Available || rq.Decision == nil || rq.Decision.Code != "released" || rq.Decision.MessageZH == "" {

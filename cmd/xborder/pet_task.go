@@ -1,0 +1,514 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/xborder/xborder/internal/pet/input"
+	"github.com/xborder/xborder/internal/pet/task"
+)
+
+// Privacy computing between nodes: the CLI drives the task interfaces of
+// T/CCSA 540-2025 on the operator's own node (xborder serve, management
+// API /api/v1/pet/{op}); the nodes run the protocol between them over
+// their signed channel. Inputs are uploaded to the operator's own node
+// only.
+
+// nodeFlags name the operator's node and token.
+type nodeFlags struct {
+	node, token string
+	timeout     time.Duration
+}
+
+func (f *nodeFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.node, "node", "", "the management URL of your node (default $XBORDER_NODE), e.g. http://127.0.0.1:8444")
+	fl.StringVar(&f.token, "token", "", "your management token (default $XBORDER_TOKEN)")
+	fl.DurationVar(&f.timeout, "wait", 30*time.Minute, "how long to wait for the other party and the computation")
+}
+
+// client checks the flags and returns a client of the node's API.
+func (f *nodeFlags) client(e *env) (*nodeClient, error) {
+	node, token := f.node, f.token
+	if node == "" {
+		node = e.getenv("XBORDER_NODE")
+	}
+	if token == "" {
+		token = e.getenv("XBORDER_TOKEN")
+	}
+	if node == "" {
+		return nil, badInput(errors.New("no node"), "give --node (your node's management URL) or set XBORDER_NODE")
+	}
+	if !strings.HasPrefix(node, "http://") && !strings.HasPrefix(node, "https://") {
+		return nil, badInput(fmt.Errorf("--node %q is not an http(s) URL", node), "e.g. --node http://127.0.0.1:8444")
+	}
+	if token == "" {
+		return nil, badInput(errors.New("no token"), "give --token or set XBORDER_TOKEN (xborder serve token add)")
+	}
+	if f.timeout <= 0 {
+		return nil, badInput(fmt.Errorf("--wait %s", f.timeout), "give a positive duration, e.g. 10m")
+	}
+	return &nodeClient{base: strings.TrimSuffix(node, "/"), token: token, hc: &http.Client{Timeout: 5 * time.Minute}}, nil
+}
+
+// nodeClient calls a node's management API.
+type nodeClient struct {
+	base, token string
+	hc          *http.Client
+}
+
+// nodeError is a refusal by the node (or by its peer, named in Peer).
+type nodeError struct {
+	Status    int    `json:"-"`
+	Code      string `json:"error"`
+	Message   string `json:"message"`
+	MessageZH string `json:"message_zh"`
+	Peer      string `json:"peer"`
+}
+
+func (e *nodeError) Error() string {
+	s := fmt.Sprintf("%s: %s", e.Code, e.Message)
+	if e.MessageZH != "" {
+		s += " (" + e.MessageZH + ")"
+	}
+	if e.Peer != "" {
+		s = "the other node (" + e.Peer + ") refused: " + s
+	}
+	return s
+}
+
+// exit maps a call's error to the CLI's exit codes: the node's 400 is bad
+// input, any other refusal or failure is 1.
+func exitFor(err error) error {
+	var ne *nodeError
+	if errors.As(err, &ne) && ne.Status == http.StatusBadRequest {
+		return badInput(err, "")
+	}
+	return failure(err)
+}
+
+func (c *nodeClient) do(ctx context.Context, method, path string, body []byte, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("calling your node: %w", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return fmt.Errorf("reading your node's answer: %w", err)
+	}
+	if resp.StatusCode >= 300 {
+		ne := &nodeError{Status: resp.StatusCode}
+		if json.Unmarshal(b, ne) != nil || ne.Code == "" {
+			ne.Code, ne.Message = "http_"+fmt.Sprint(resp.StatusCode), strings.TrimSpace(string(b))
+		}
+		return ne
+	}
+	if out == nil {
+		return nil
+	}
+	if raw, ok := out.(*json.RawMessage); ok {
+		*raw = b
+		return nil
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("your node's answer to %s: %w", path, err)
+	}
+	return nil
+}
+
+// op calls a task interface.
+func (c *nodeClient) op(ctx context.Context, op string, body, out any) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, http.MethodPost, "/api/v1/pet/"+op, b, out)
+}
+
+// self is the node's DID.
+func (c *nodeClient) self(ctx context.Context) (string, error) {
+	var n struct {
+		DID string `json:"did"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/api/v1/node", nil, &n); err != nil {
+		return "", err
+	}
+	if n.DID == "" {
+		return "", errors.New("your node has no DID: it cannot take part in tasks")
+	}
+	return n.DID, nil
+}
+
+// contribute uploads a CSV to the node and authorizes it for the task.
+func (c *nodeClient) contribute(ctx context.Context, taskID string, csv []byte, cols task.Columns) (*task.AuthorizeResponse, error) {
+	var up task.UploadResponse
+	if err := c.op(ctx, task.OpDataUpload, task.UploadRequest{TaskID: taskID, Data: csv}, &up); err != nil {
+		return nil, err
+	}
+	var au task.AuthorizeResponse
+	if err := c.op(ctx, task.OpDataAuthorize, task.AuthorizeRequest{TaskID: taskID, Upload: up.Upload, Columns: cols}, &au); err != nil {
+		return nil, err
+	}
+	return &au, nil
+}
+
+// await polls the task until done says so, showing progress on a
+// terminal; it gives up at the deadline.
+func (c *nodeClient) await(ctx context.Context, e *env, taskID string, deadline time.Time, what string, done func(*task.View) (bool, error)) (*task.View, error) {
+	for delay := 100 * time.Millisecond; ; delay = min(delay*2, 2*time.Second) {
+		var v task.View
+		if err := c.op(ctx, task.OpTaskQuery, task.Ref{TaskID: taskID}, &v); err != nil {
+			return nil, err
+		}
+		if ok, err := done(&v); ok || err != nil {
+			if e.stderrIsTerminal {
+				fmt.Fprintln(e.stderr)
+			}
+			return &v, err
+		}
+		if e.stderrIsTerminal && v.Progress != nil && v.Progress.Total > 0 {
+			fmt.Fprintf(e.stderr, "\r%s: %s %d/%d   ", what, v.Progress.Phase, v.Progress.Done, v.Progress.Total)
+		}
+		if time.Now().After(deadline) {
+			return &v, fmt.Errorf("gave up after waiting %s for %s (the task stays %s)", time.Until(deadline).Round(time.Second), what, v.State)
+		}
+		select {
+		case <-ctx.Done():
+			return &v, ctx.Err()
+		case <-time.After(delay):
+		}
+	}
+}
+
+func ended(v *task.View) bool {
+	return v.State == "succeeded" || v.State == "failed" || v.State == "cancelled"
+}
+
+// runNodePSI is `xborder pet psi --node`: this operator's node is party a
+// (it learns the result), the counterparty of the agreement is party b.
+func runNodePSI(cmd *cobra.Command, e *env, nf *nodeFlags, file, key, agreement, peer, purpose string, mode string, sumCol, output string, minInter int64, releaseKeys bool, format string) error {
+	ctx := cmd.Context()
+	c, err := nf.client(e)
+	if err != nil {
+		return err
+	}
+	switch {
+	case agreement == "":
+		return badInput(errors.New("--agreement is required with --node"), "the agreement with the other party under which the task runs")
+	case peer == "":
+		return badInput(errors.New("--peer is required with --node"), "the other party's DID (the counterparty of the agreement)")
+	case minInter < 0:
+		return badInput(fmt.Errorf("--min-intersection %d", minInter), "give 0 or more")
+	}
+	csv, err := readLimited(file, 1<<30)
+	if err != nil {
+		return badInput(err, "")
+	}
+	if cols, err := input.Header(bytes.NewReader(csv)); err != nil {
+		return badInput(fmt.Errorf("%s: %w", file, err), "give a CSV file with a header row")
+	} else if !slices.Contains(cols, key) {
+		return badInput(fmt.Errorf("%s has no column %q", file, key), "columns: "+strings.Join(cols, ", "))
+	}
+	self, err := c.self(ctx)
+	if err != nil {
+		return exitFor(err)
+	}
+	alg := "psi-" + mode + "@1"
+	spec := task.Spec{Agreement: agreement, Algorithm: alg,
+		Parties: []task.Party{{DID: self, Role: "a"}, {DID: peer, Role: "b"}},
+		Fields:  []string{key}, Output: []string{self}, Purpose: purpose,
+		Review: task.ReviewPolicy{MinIntersection: minInter, ReleaseKeys: releaseKeys}}
+	if sumCol != "" {
+		spec.Fields = append(spec.Fields, sumCol)
+	}
+	if output == "both" {
+		spec.Output = append(spec.Output, peer)
+	}
+	var v task.View
+	if err := c.op(ctx, task.OpTaskCreate, spec, &v); err != nil {
+		return exitFor(fmt.Errorf("creating the task: %w", err))
+	}
+	id := v.Task.ID
+	fmt.Fprintf(e.stderr, "task %s created on both nodes (%s)\n", id, alg)
+	// From here on a failure cancels the task, so it does not linger.
+	abandon := func(err error) error {
+		var cv task.View
+		if cerr := c.op(context.WithoutCancel(ctx), task.OpTaskCancel, task.CancelRequest{TaskID: id, Reason: "cancelled_by_operator"}, &cv); cerr == nil {
+			fmt.Fprintf(e.stderr, "task %s cancelled\n", id)
+		}
+		return exitFor(err)
+	}
+	if _, err := c.contribute(ctx, id, csv, task.Columns{Key: key}); err != nil {
+		return abandon(fmt.Errorf("contributing %s: %w", file, err))
+	}
+	deadline := time.Now().Add(nf.timeout)
+	hint := fmt.Sprintf("the other party's operator runs: xborder pet join %s THEIR.csv --key %s", id, key)
+	if sumCol != "" {
+		hint += " --value " + sumCol
+	}
+	fmt.Fprintf(e.stderr, "your input is authorized; waiting for %s to authorize theirs\n  (%s)\n", peer, hint)
+	if _, err := c.await(ctx, e, id, deadline, "the other party's input", func(v *task.View) (bool, error) {
+		if ended(v) {
+			return true, fmt.Errorf("the task ended %s (%s) before it ran", v.State, v.Reason)
+		}
+		for _, in := range v.Inputs {
+			if !in.Authorized {
+				return false, nil
+			}
+		}
+		return true, nil
+	}); err != nil {
+		return abandon(err)
+	}
+	start := time.Now()
+	if err := c.op(ctx, task.OpAlgorithmInvoke, task.InvokeRequest{TaskID: id}, &v); err != nil {
+		return abandon(fmt.Errorf("starting the computation: %w", err))
+	}
+	fv, err := c.await(ctx, e, id, deadline, "the computation", func(v *task.View) (bool, error) { return ended(v), nil })
+	if err != nil {
+		return abandon(err)
+	}
+	if fv.State != "succeeded" {
+		return failure(fmt.Errorf("the task ended %s: %s", fv.State, fv.Reason))
+	}
+	var rv task.ResultView
+	if err := c.op(ctx, task.OpResultQuery, task.Ref{TaskID: id}, &rv); err != nil {
+		return exitFor(err)
+	}
+	if rv.Decision != nil && !rv.Decision.Allow {
+		return failure(fmt.Errorf("the result review refused the release: %s: %s (%s)", rv.Decision.Code, rv.Decision.Message, rv.Decision.MessageZH))
+	}
+	var res task.Result
+	if err := c.op(ctx, task.OpResultDownload, task.Ref{TaskID: id}, &res); err != nil {
+		return exitFor(err)
+	}
+	if res.PSI == nil {
+		return failure(errors.New("the result holds no PSI release"))
+	}
+	var m task.Metrics
+	_ = c.op(ctx, task.OpPerformanceMetric, task.Ref{TaskID: id}, &m)
+	rep := map[string]any{"task": id, "agreement": agreement, "algorithm": alg, "mode": res.PSI.Mode,
+		"intersection_size": res.PSI.Size, "digest": res.Digest, "seconds": time.Since(start).Seconds(), "metrics": m}
+	if res.PSI.Sum != nil {
+		rep["sum"] = *res.PSI.Sum
+	}
+	if res.PSI.Keys != nil {
+		rep["keys"] = res.PSI.Keys
+	}
+	if res.PSI.DP != nil {
+		rep["dp"] = res.PSI.DP
+	}
+	if format == "json" {
+		b, _ := json.MarshalIndent(rep, "", "  ")
+		fmt.Fprintln(e.stdout, string(b))
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "PSI (%s) with %s under %s: intersection %d\n", res.PSI.Mode, peer, agreement, res.PSI.Size)
+	if res.PSI.Sum != nil {
+		fmt.Fprintf(e.stdout, "sum of %s over the intersection: %d\n", sumCol, *res.PSI.Sum)
+	}
+	for _, k := range res.PSI.Keys {
+		fmt.Fprintln(e.stdout, k)
+	}
+	fmt.Fprintf(e.stdout, "task %s, result digest %s\n", id, res.Digest)
+	return nil
+}
+
+func newPetJoinCmd(e *env) *cobra.Command {
+	var nf nodeFlags
+	var key, value, groupBy string
+	cmd := &cobra.Command{
+		Use:   "join TASK FILE.csv --node URL --key COLUMN",
+		Short: "Contribute your input to a task another party created with you (your node only)",
+		Long: `Uploads FILE.csv to your own node (encrypted at rest, never sent) and
+authorizes it for the task under the agreement's ODRL policy; your node checks
+the task first (agreement, algorithm, review policy against your node's floor).
+The computation starts when the initiator invokes it; the input never leaves
+your node, only the protocol's masked messages do.
+
+Exit codes: 0 authorized, 2 bad input, 1 refused by a node or failed.`,
+		Example: `  xborder pet join urn:uuid:… cohort.csv --key patient_id --node http://127.0.0.1:8444`,
+		Args:    cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := nf.client(e)
+			if err != nil {
+				return err
+			}
+			if key == "" && value == "" {
+				return badInput(errors.New("give --key (PSI) or --value (aggregation)"), "")
+			}
+			csv, err := readLimited(args[1], 1<<30)
+			if err != nil {
+				return badInput(err, "")
+			}
+			cols, err := input.Header(bytes.NewReader(csv))
+			if err != nil {
+				return badInput(fmt.Errorf("%s: %w", args[1], err), "give a CSV file with a header row")
+			}
+			for _, col := range []string{key, value, groupBy} {
+				if col != "" && !slices.Contains(cols, col) {
+					return badInput(fmt.Errorf("%s has no column %q", args[1], col), "columns: "+strings.Join(cols, ", "))
+				}
+			}
+			var chk task.ComplianceReport
+			if err := c.op(cmd.Context(), task.OpComplianceCheck, map[string]string{"task_id": args[0]}, &chk); err != nil {
+				return exitFor(err)
+			}
+			for _, ch := range chk.Checks {
+				mark := "ok  "
+				if !ch.Pass {
+					mark = "FAIL"
+				}
+				fmt.Fprintf(e.stderr, "  %s %s: %s\n", mark, ch.Name, ch.Message)
+			}
+			au, err := c.contribute(cmd.Context(), args[0], csv, task.Columns{Key: key, Value: value, GroupBy: groupBy})
+			if err != nil {
+				return exitFor(err)
+			}
+			fmt.Fprintf(e.stdout, "input %s (%d rows) authorized for task %s (policy %s); the task is %s\n", au.Upload, au.Rows, au.TaskID, au.PolicyDigest, au.State)
+			return nil
+		},
+	}
+	nf.register(cmd)
+	f := cmd.Flags()
+	f.StringVar(&key, "key", "", "PSI: the key column")
+	f.StringVar(&value, "value", "", "PSI-sum (party b) or aggregation: the value column")
+	f.StringVar(&groupBy, "group-by", "", "aggregation: the group-by column")
+	return cmd
+}
+
+func newPetTaskCmd(e *env) *cobra.Command {
+	var nf nodeFlags
+	ops := []string{task.OpTaskCreate, task.OpTaskQuery, task.OpTaskCancel, task.OpDataUpload, task.OpDataAuthorize,
+		task.OpAlgorithmRegister, task.OpAlgorithmInvoke, task.OpResultQuery, task.OpResultDownload, task.OpAuditLog,
+		task.OpComplianceCheck, task.OpPerformanceMetric}
+	cmd := &cobra.Command{
+		Use:   "task OP [BODY | @FILE | -] --node URL",
+		Short: "Call one of the twelve T/CCSA 540-2025 task interfaces on your node",
+		Long: `Calls POST /api/v1/pet/OP on your node with BODY (JSON; @FILE reads a file,
+- reads standard input; a bare task id is taken as {"task_id": ID}) and prints
+the JSON answer. OP is one of:
+
+  ` + strings.Join(ops, ", ") + `
+
+See docs/pet-tasks.md for each body. A refusal prints its code and its
+English and Chinese message (and the refusing peer); exit 1 (2 for a
+malformed request).`,
+		Example: `  xborder pet task taskQuery urn:uuid:… --node http://127.0.0.1:8444
+  xborder pet task complianceCheck @proposed-task.json
+  xborder pet task auditLog urn:uuid:…`,
+		Args: cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !slices.Contains(ops, args[0]) {
+				return badInput(fmt.Errorf("unknown interface %q", args[0]), "one of: "+strings.Join(ops, ", "))
+			}
+			c, err := nf.client(e)
+			if err != nil {
+				return err
+			}
+			body := []byte("{}")
+			if len(args) == 2 {
+				switch a := args[1]; {
+				case a == "-":
+					body, err = readLimited("-", 128<<20)
+				case strings.HasPrefix(a, "@"):
+					body, err = readLimited(a[1:], 128<<20)
+				case strings.HasPrefix(strings.TrimSpace(a), "{"):
+					body = []byte(a)
+				default:
+					body, err = json.Marshal(map[string]string{"task_id": a})
+				}
+				if err != nil {
+					return badInput(err, "")
+				}
+			}
+			if !json.Valid(body) {
+				return badInput(errors.New("the body is not JSON"), "see docs/pet-tasks.md")
+			}
+			var out json.RawMessage
+			if err := c.do(cmd.Context(), http.MethodPost, "/api/v1/pet/"+args[0], body, &out); err != nil {
+				return exitFor(err)
+			}
+			var buf bytes.Buffer
+			if json.Indent(&buf, out, "", "  ") != nil {
+				buf.Reset()
+				buf.Write(out)
+			}
+			fmt.Fprintln(e.stdout, strings.TrimSpace(buf.String()))
+			return nil
+		},
+	}
+	nf.register(cmd)
+	return cmd
+}
+
+func newPetTasksCmd(e *env) *cobra.Command {
+	var nf nodeFlags
+	var state, format string
+	cmd := &cobra.Command{
+		Use:   "tasks --node URL [--state S]",
+		Short: "List your node's privacy-computing tasks (which wait for your input)",
+		Long: `Lists the tasks your node takes part in, newest first. A task in state
+created whose "mine" column says waiting needs your input: contribute it with
+xborder pet join TASK FILE.csv --key COLUMN.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if format != "text" && format != "json" {
+				return badInput(fmt.Errorf("unknown format %q", format), "use --format text or --format json")
+			}
+			c, err := nf.client(e)
+			if err != nil {
+				return err
+			}
+			path := "/api/v1/pet/tasks?limit=1000"
+			if state != "" {
+				path += "&state=" + state
+			}
+			var ts []task.Summary
+			if err := c.do(cmd.Context(), http.MethodGet, path, nil, &ts); err != nil {
+				return exitFor(err)
+			}
+			if format == "json" {
+				b, _ := json.MarshalIndent(ts, "", "  ")
+				fmt.Fprintln(e.stdout, string(b))
+				return nil
+			}
+			if len(ts) == 0 {
+				fmt.Fprintln(e.stdout, "no tasks")
+				return nil
+			}
+			for _, t := range ts {
+				mine := "input authorized"
+				if !t.MineAuthorized {
+					mine = "waiting for your input"
+				}
+				if t.State != task.StateCreated {
+					mine = ""
+				}
+				fmt.Fprintf(e.stdout, "%s  %-10s %-20s %s  from %s  %s\n", t.Created.Format(time.RFC3339), t.State, t.Algorithm, t.ID, t.Initiator, mine)
+			}
+			return nil
+		},
+	}
+	nf.register(cmd)
+	cmd.Flags().StringVar(&state, "state", "", "only tasks in this state (created, authorized, running, succeeded, failed, cancelled)")
+	cmd.Flags().StringVar(&format, "format", "text", "text or json")
+	return cmd
+}

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xborder/xborder/internal/demo"
+)
+
+// TestPetOverNodes: the demo's research centre runs `xborder pet psi
+// --node` against the hospital under their agreement; the hospital's
+// operator finds the task with `xborder pet tasks` and contributes with
+// `xborder pet join`; the result equals the plaintext count. Bad input
+// exits 2 before any call; a node's refusal exits 1 with its code.
+func TestPetOverNodes(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	d, err := demo.New(demo.Options{Dir: t.TempDir(), Rows: 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close(context.Background())
+	steps, err := d.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var agreement string
+	for _, s := range steps {
+		if a, ok := s.Facts["agreement"].(string); ok && a != "" {
+			agreement = a
+		}
+	}
+	var cn, nl demo.NodeInfo
+	for _, n := range d.Nodes() {
+		switch n.Country {
+		case "CN":
+			cn = n
+		case "NL":
+			nl = n
+		}
+	}
+	if agreement == "" || cn.DID == "" || nl.DID == "" {
+		t.Fatalf("demo: agreement %q, nodes %+v", agreement, d.Nodes())
+	}
+	dir := t.TempDir()
+	write := func(name string, from, n int) string {
+		var b strings.Builder
+		b.WriteString("patient_id,visits\n")
+		for i := from; i < from+n; i++ {
+			fmt.Fprintf(&b, "P%05d,%d\n", i, i%7)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(b.String()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	mine, theirs := write("trial.csv", 0, 50), write("cohort.csv", 30, 80) // 20 in common
+
+	// Bad input: nothing is called, nothing changes.
+	for _, bad := range [][]string{
+		{"pet", "psi", "--node", nl.Management, "--token", nl.AdminToken, "--peer", cn.DID, "--key", "patient_id", mine},                     // no agreement
+		{"pet", "psi", "--node", nl.Management, "--token", nl.AdminToken, "--agreement", agreement, "--peer", cn.DID, "--key", "nope", mine}, // no such column
+		{"pet", "psi", "--node", "ftp://x", "--token", "t", "--agreement", agreement, "--peer", cn.DID, "--key", "patient_id", mine},         // not http
+		{"pet", "psi", "--local", "--node", nl.Management, "--key", "patient_id", mine, theirs},                                              // both modes
+		{"pet", "join", "urn:uuid:x", theirs, "--node", cn.Management, "--token", cn.AdminToken, "--key", "nope"},                            // no such column
+		{"pet", "task", "taskDelete", "urn:uuid:x", "--node", cn.Management, "--token", cn.AdminToken},                                       // no such interface
+		{"pet", "task", "taskQuery", "{not json", "--node", cn.Management, "--token", cn.AdminToken},                                         // not JSON
+	} {
+		if _, stderr, code := xb(t, dir, bad...); code != exitBadInput {
+			t.Errorf("%v: exit %d %s", bad[:3], code, stderr)
+		}
+	}
+	if out, _, code := xb(t, dir, "pet", "tasks", "--node", cn.Management, "--token", cn.AdminToken, "--state", "created", "--format", "json"); code != 0 || strings.TrimSpace(out) != "[]" {
+		t.Fatalf("tasks before: exit %d %s", code, out)
+	}
+	// A refusal by the node: exit 1 with its code.
+	if _, stderr, code := xb(t, dir, "pet", "task", "taskQuery", "urn:uuid:00000000-0000-0000-0000-000000000000", "--node", cn.Management, "--token", cn.AdminToken); code != exitFailure || !strings.Contains(stderr, "task_not_found") {
+		t.Fatalf("unknown task: exit %d %s", code, stderr)
+	}
+
+	type res struct {
+		out, stderr string
+		code        int
+	}
+	done := make(chan res, 1)
+	go func() {
+		out, stderr, code := xb(t, dir, "pet", "psi", "--node", nl.Management, "--token", nl.AdminToken, "--agreement", agreement,
+			"--peer", cn.DID, "--key", "patient_id", "--cardinality", "--min-intersection", "5", "--purpose", "research", "--wait", "90s", mine)
+		done <- res{out, stderr, code}
+	}()
+	// The hospital's operator finds the task waiting for its input.
+	var id string
+	for deadline := time.Now().Add(60 * time.Second); id == ""; {
+		out, stderr, code := xb(t, dir, "pet", "tasks", "--node", cn.Management, "--token", cn.AdminToken, "--state", "created", "--format", "json")
+		if code != 0 {
+			t.Fatalf("tasks: exit %d %s", code, stderr)
+		}
+		var ts []struct {
+			ID             string `json:"id"`
+			MineAuthorized bool   `json:"mine_authorized"`
+		}
+		json.Unmarshal([]byte(out), &ts)
+		for _, x := range ts {
+			if !x.MineAuthorized {
+				id = x.ID
+			}
+		}
+		if id != "" {
+			break
+		}
+		select {
+		case r := <-done:
+			t.Fatalf("pet psi ended early: exit %d %s %s", r.code, r.out, r.stderr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the task did not reach the hospital")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if out, stderr, code := xb(t, dir, "pet", "join", id, theirs, "--key", "patient_id", "--node", cn.Management, "--token", cn.AdminToken); code != 0 || !strings.Contains(out, "authorized") {
+		t.Fatalf("join: exit %d %s %s", code, out, stderr)
+	}
+	r := <-done
+	if r.code != 0 {
+		t.Fatalf("pet psi --node: exit %d %s %s", r.code, r.out, r.stderr)
+	}
+	var rep struct {
+		Task string `json:"task"`
+		Size int    `json:"intersection_size"`
+	}
+	if err := json.Unmarshal([]byte(r.out), &rep); err != nil || rep.Size != 20 || rep.Task != id {
+		t.Fatalf("result: %v %s", err, r.out)
+	}
+	// Both nodes can show the task's audit trail.
+	for _, n := range []demo.NodeInfo{nl, cn} {
+		out, stderr, code := xb(t, dir, "pet", "task", "auditLog", id, "--node", n.Management, "--token", n.AdminToken)
+		if code != 0 || !strings.Contains(out, id) {
+			t.Fatalf("auditLog on %s: exit %d %s", n.Country, code, stderr)
+		}
+	}
+}
