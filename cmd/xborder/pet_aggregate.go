@@ -24,8 +24,11 @@ func newPetAggregateCmd(e *env) *cobra.Command {
 	var minGroup int64
 	var scale int
 	var rf petReviewFlags
+	var nf nodeFlags
+	var peers []string
+	var purpose, output string
 	cmd := &cobra.Command{
-		Use:   "aggregate --local A.csv B.csv [C.csv ...] --column COL --stat sum|mean|variance|count|histogram",
+		Use:   "aggregate (--local A.csv B.csv [C.csv ...] | --node URL --agreement ID --peer DID MINE.csv) --column COL --stat sum|mean|variance|count|histogram",
 		Short: "Compute a joint statistic over several parties' data by secret sharing",
 		Long: `aggregate computes count, sum, mean, variance (population) or a histogram of one
 column over the rows of two or more parties, optionally per group of --group-by,
@@ -51,6 +54,16 @@ decision, allow or deny, is appended to DATA_DIR/audit when that ledger exists
 (xborder audit init); without it a note goes to stderr and the run goes on. See
 "Result review" in docs/pet-secagg.md.
 
+With --node, your node and the other parties' nodes run it between them (the
+twelve T/CCSA 540 task interfaces, a signed ECDHE channel between the nodes):
+MINE.csv goes to your node only; --peer DID names a party bound to you by
+--agreement, --peer DID=AGREEMENT one bound by another agreement with you;
+--groups is then required with --group-by (the agreed domain); the review
+(--min-group, --rho/--epsilon, --bounds) is agreed by every node, whose own
+floor it must meet, and the budget debited is each output node's for the
+agreement. The other operators contribute with xborder pet join TASK FILE
+--value COL [--group-by COL].
+
 Exit codes: 0 computed and released; 1 internal failure or release refused by
 review (budget exhausted: nothing is released); 2 bad input (flags, files, values).`,
 		Example: `  xborder pet aggregate --local A.csv B.csv C.csv --column amount --stat sum --format json
@@ -59,8 +72,15 @@ review (budget exhausted: nothing is released); 2 bad input (flags, files, value
   xborder pet aggregate --local A.csv B.csv --column amount --stat mean --bounds 0:10000 --rho 0.005 --dataset urn:xborder:dataset:wm --agreement urn:xborder:agreement:a1`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if local && nf.node != "" {
+				return badInput(errors.New("--local and --node"), "pick one: --local (all parties here) or --node (between your node and the others')")
+			}
 			if !local {
-				return badInput(errors.New("only --local is implemented"), "run all parties here with --local A.csv B.csv …; aggregation over the connector between nodes comes later")
+				if nf.node == "" && e.getenv("XBORDER_NODE") == "" {
+					return badInput(errors.New("give --local (all parties here) or --node (between your node and the others')"), "")
+				}
+				return runNodeAggregate(cmd, e, &nf, args, nodeAggregate{stat: stat, column: column, groupBy: groupBy, groups: groups, bins: bins,
+					minGroup: minGroup, scale: scale, rf: rf, peers: peers, purpose: purpose, output: output})
 			}
 			if len(args) < 2 {
 				return badInput(fmt.Errorf("%d input files: secure aggregation needs at least 2 parties", len(args)), "give one CSV file per party")
@@ -227,6 +247,10 @@ review (budget exhausted: nothing is released); 2 bad input (flags, files, value
 	fl.StringVar(&rf.bounds, "bounds", "", "clamp every value to LO:HI before aggregating (sets the sum's sensitivity; required for noisy sum, mean, variance)")
 	fl.StringVar(&rf.dataDir, "data-dir", "", "data directory with the budget ledger (xborder.db) and the audit ledger (audit/) (default $XBORDER_DATA_DIR or ~/.xborder)")
 	fl.StringVar(&rf.actor, "actor", "did:web:localhost", "DID recorded as the actor of the audited review decision")
+	nf.register(cmd)
+	fl.StringArrayVar(&peers, "peer", nil, "with --node: another party, DID (bound by --agreement) or DID=AGREEMENT; repeat for each")
+	fl.StringVar(&purpose, "purpose", "", "with --node: the purpose declared for the task (checked against the agreements)")
+	fl.StringVar(&output, "output", "self", "with --node: who may download the result: self or all")
 	_ = cmd.MarkFlagRequired("stat")
 	return cmd
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/xborder/xborder/internal/pet/input"
+	"github.com/xborder/xborder/internal/pet/secagg"
 	"github.com/xborder/xborder/internal/pet/task"
 )
 
@@ -201,10 +202,119 @@ func ended(v *task.View) bool {
 	return v.State == "succeeded" || v.State == "failed" || v.State == "cancelled"
 }
 
+// nodeTask is a task this operator's node initiates: the spec (without
+// the initiator's own party, which comes first), its own input and the
+// columns it uses.
+type nodeTask struct {
+	spec     task.Spec
+	selfRole string
+	file     string
+	cols     task.Columns
+	joinHint string
+}
+
+// nodeRun is what runNodeTask brings back.
+type nodeRun struct {
+	id      string
+	result  task.Result
+	metrics task.Metrics
+	seconds float64
+}
+
+// readTaskInput reads the operator's CSV and checks that the columns
+// exist: bad input before anything is called.
+func readTaskInput(file string, cols ...string) ([]byte, error) {
+	csv, err := readLimited(file, 1<<30)
+	if err != nil {
+		return nil, badInput(err, "")
+	}
+	have, err := input.Header(bytes.NewReader(csv))
+	if err != nil {
+		return nil, badInput(fmt.Errorf("%s: %w", file, err), "give a CSV file with a header row")
+	}
+	for _, c := range cols {
+		if c != "" && !slices.Contains(have, c) {
+			return nil, badInput(fmt.Errorf("%s has no column %q", file, c), "columns: "+strings.Join(have, ", "))
+		}
+	}
+	return csv, nil
+}
+
+// runNodeTask creates the task on every party's node, contributes the
+// operator's input, waits for the others' inputs, runs it and downloads
+// the reviewed result. From creation on, a failure cancels the task on
+// every node.
+func runNodeTask(ctx context.Context, e *env, nf *nodeFlags, c *nodeClient, nt nodeTask, csv []byte) (*nodeRun, error) {
+	self, err := c.self(ctx)
+	if err != nil {
+		return nil, exitFor(err)
+	}
+	sp := nt.spec
+	sp.Parties = append([]task.Party{{DID: self, Role: nt.selfRole}}, sp.Parties...)
+	sp.Output = append([]string{self}, sp.Output...)
+	var v task.View
+	if err := c.op(ctx, task.OpTaskCreate, sp, &v); err != nil {
+		return nil, exitFor(fmt.Errorf("creating the task: %w", err))
+	}
+	id := v.Task.ID
+	fmt.Fprintf(e.stderr, "task %s created on every party's node (%s)\n", id, sp.Algorithm)
+	abandon := func(err error) error {
+		var cv task.View
+		if cerr := c.op(context.WithoutCancel(ctx), task.OpTaskCancel, task.CancelRequest{TaskID: id, Reason: "cancelled_by_operator"}, &cv); cerr == nil {
+			fmt.Fprintf(e.stderr, "task %s cancelled\n", id)
+		}
+		return exitFor(err)
+	}
+	if _, err := c.contribute(ctx, id, csv, nt.cols); err != nil {
+		return nil, abandon(fmt.Errorf("contributing %s: %w", nt.file, err))
+	}
+	deadline := time.Now().Add(nf.timeout)
+	fmt.Fprintf(e.stderr, "your input is authorized; waiting for the other parties to authorize theirs\n  (each one's operator runs: xborder pet join %s THEIR.csv %s)\n", id, nt.joinHint)
+	if _, err := c.await(ctx, e, id, deadline, "the other parties' inputs", func(v *task.View) (bool, error) {
+		if ended(v) {
+			return true, fmt.Errorf("the task ended %s (%s) before it ran", v.State, v.Reason)
+		}
+		for _, in := range v.Inputs {
+			if !in.Authorized {
+				return false, nil
+			}
+		}
+		return true, nil
+	}); err != nil {
+		return nil, abandon(err)
+	}
+	start := time.Now()
+	if err := c.op(ctx, task.OpAlgorithmInvoke, task.InvokeRequest{TaskID: id}, &v); err != nil {
+		return nil, abandon(fmt.Errorf("starting the computation: %w", err))
+	}
+	fv, err := c.await(ctx, e, id, deadline, "the computation", func(v *task.View) (bool, error) { return ended(v), nil })
+	if err != nil {
+		return nil, abandon(err)
+	}
+	if fv.State != task.StateSucceeded {
+		return nil, failure(fmt.Errorf("the task ended %s: %s", fv.State, fv.Reason))
+	}
+	var rv task.ResultView
+	if err := c.op(ctx, task.OpResultQuery, task.Ref{TaskID: id}, &rv); err != nil {
+		return nil, exitFor(err)
+	}
+	if rv.Decision != nil && !rv.Decision.Allow {
+		return nil, failure(fmt.Errorf("the result review refused the release: %s: %s (%s)", rv.Decision.Code, rv.Decision.Message, rv.Decision.MessageZH))
+	}
+	r := &nodeRun{id: id}
+	if err := c.op(ctx, task.OpResultDownload, task.Ref{TaskID: id}, &r.result); err != nil {
+		return nil, exitFor(err)
+	}
+	r.seconds = time.Since(start).Seconds()
+	if err := c.op(ctx, task.OpPerformanceMetric, task.Ref{TaskID: id}, &r.metrics); err != nil {
+		fmt.Fprintf(e.stderr, "performance metrics: %v\n", err)
+	}
+	return r, nil
+}
+
 // runNodePSI is `xborder pet psi --node`: this operator's node is party a
 // (it learns the result), the counterparty of the agreement is party b.
 func runNodePSI(cmd *cobra.Command, e *env, nf *nodeFlags, file, key, agreement, peer, purpose string, mode string, sumCol, output string, minInter int64, releaseKeys bool, format string) error {
-	ctx := cmd.Context()
 	c, err := nf.client(e)
 	if err != nil {
 		return err
@@ -217,117 +327,53 @@ func runNodePSI(cmd *cobra.Command, e *env, nf *nodeFlags, file, key, agreement,
 	case minInter < 0:
 		return badInput(fmt.Errorf("--min-intersection %d", minInter), "give 0 or more")
 	}
-	csv, err := readLimited(file, 1<<30)
+	csv, err := readTaskInput(file, key)
 	if err != nil {
-		return badInput(err, "")
-	}
-	if cols, err := input.Header(bytes.NewReader(csv)); err != nil {
-		return badInput(fmt.Errorf("%s: %w", file, err), "give a CSV file with a header row")
-	} else if !slices.Contains(cols, key) {
-		return badInput(fmt.Errorf("%s has no column %q", file, key), "columns: "+strings.Join(cols, ", "))
-	}
-	self, err := c.self(ctx)
-	if err != nil {
-		return exitFor(err)
+		return err
 	}
 	alg := "psi-" + mode + "@1"
-	spec := task.Spec{Agreement: agreement, Algorithm: alg,
-		Parties: []task.Party{{DID: self, Role: "a"}, {DID: peer, Role: "b"}},
-		Fields:  []string{key}, Output: []string{self}, Purpose: purpose,
-		Review: task.ReviewPolicy{MinIntersection: minInter, ReleaseKeys: releaseKeys}}
+	nt := nodeTask{selfRole: "a", file: file, cols: task.Columns{Key: key}, joinHint: "--key " + key,
+		spec: task.Spec{Agreement: agreement, Algorithm: alg, Parties: []task.Party{{DID: peer, Role: "b"}},
+			Fields: []string{key}, Purpose: purpose, Review: task.ReviewPolicy{MinIntersection: minInter, ReleaseKeys: releaseKeys}}}
 	if sumCol != "" {
-		spec.Fields = append(spec.Fields, sumCol)
+		nt.spec.Fields = append(nt.spec.Fields, sumCol)
+		nt.joinHint += " --value " + sumCol
 	}
 	if output == "both" {
-		spec.Output = append(spec.Output, peer)
+		nt.spec.Output = []string{peer}
 	}
-	var v task.View
-	if err := c.op(ctx, task.OpTaskCreate, spec, &v); err != nil {
-		return exitFor(fmt.Errorf("creating the task: %w", err))
-	}
-	id := v.Task.ID
-	fmt.Fprintf(e.stderr, "task %s created on both nodes (%s)\n", id, alg)
-	// From here on a failure cancels the task, so it does not linger.
-	abandon := func(err error) error {
-		var cv task.View
-		if cerr := c.op(context.WithoutCancel(ctx), task.OpTaskCancel, task.CancelRequest{TaskID: id, Reason: "cancelled_by_operator"}, &cv); cerr == nil {
-			fmt.Fprintf(e.stderr, "task %s cancelled\n", id)
-		}
-		return exitFor(err)
-	}
-	if _, err := c.contribute(ctx, id, csv, task.Columns{Key: key}); err != nil {
-		return abandon(fmt.Errorf("contributing %s: %w", file, err))
-	}
-	deadline := time.Now().Add(nf.timeout)
-	hint := fmt.Sprintf("the other party's operator runs: xborder pet join %s THEIR.csv --key %s", id, key)
-	if sumCol != "" {
-		hint += " --value " + sumCol
-	}
-	fmt.Fprintf(e.stderr, "your input is authorized; waiting for %s to authorize theirs\n  (%s)\n", peer, hint)
-	if _, err := c.await(ctx, e, id, deadline, "the other party's input", func(v *task.View) (bool, error) {
-		if ended(v) {
-			return true, fmt.Errorf("the task ended %s (%s) before it ran", v.State, v.Reason)
-		}
-		for _, in := range v.Inputs {
-			if !in.Authorized {
-				return false, nil
-			}
-		}
-		return true, nil
-	}); err != nil {
-		return abandon(err)
-	}
-	start := time.Now()
-	if err := c.op(ctx, task.OpAlgorithmInvoke, task.InvokeRequest{TaskID: id}, &v); err != nil {
-		return abandon(fmt.Errorf("starting the computation: %w", err))
-	}
-	fv, err := c.await(ctx, e, id, deadline, "the computation", func(v *task.View) (bool, error) { return ended(v), nil })
+	r, err := runNodeTask(cmd.Context(), e, nf, c, nt, csv)
 	if err != nil {
-		return abandon(err)
+		return err
 	}
-	if fv.State != "succeeded" {
-		return failure(fmt.Errorf("the task ended %s: %s", fv.State, fv.Reason))
-	}
-	var rv task.ResultView
-	if err := c.op(ctx, task.OpResultQuery, task.Ref{TaskID: id}, &rv); err != nil {
-		return exitFor(err)
-	}
-	if rv.Decision != nil && !rv.Decision.Allow {
-		return failure(fmt.Errorf("the result review refused the release: %s: %s (%s)", rv.Decision.Code, rv.Decision.Message, rv.Decision.MessageZH))
-	}
-	var res task.Result
-	if err := c.op(ctx, task.OpResultDownload, task.Ref{TaskID: id}, &res); err != nil {
-		return exitFor(err)
-	}
-	if res.PSI == nil {
+	res := r.result.PSI
+	if res == nil {
 		return failure(errors.New("the result holds no PSI release"))
 	}
-	var m task.Metrics
-	_ = c.op(ctx, task.OpPerformanceMetric, task.Ref{TaskID: id}, &m)
-	rep := map[string]any{"task": id, "agreement": agreement, "algorithm": alg, "mode": res.PSI.Mode,
-		"intersection_size": res.PSI.Size, "digest": res.Digest, "seconds": time.Since(start).Seconds(), "metrics": m}
-	if res.PSI.Sum != nil {
-		rep["sum"] = *res.PSI.Sum
+	rep := map[string]any{"task": r.id, "agreement": agreement, "algorithm": alg, "mode": res.Mode,
+		"intersection_size": res.Size, "digest": r.result.Digest, "seconds": r.seconds, "metrics": r.metrics}
+	if res.Sum != nil {
+		rep["sum"] = *res.Sum
 	}
-	if res.PSI.Keys != nil {
-		rep["keys"] = res.PSI.Keys
+	if res.Keys != nil {
+		rep["keys"] = res.Keys
 	}
-	if res.PSI.DP != nil {
-		rep["dp"] = res.PSI.DP
+	if res.DP != nil {
+		rep["dp"] = res.DP
 	}
 	if format == "json" {
 		b, _ := json.MarshalIndent(rep, "", "  ")
 		fmt.Fprintln(e.stdout, string(b))
 		return nil
 	}
-	fmt.Fprintf(e.stdout, "PSI (%s) with %s under %s: intersection %d\n", res.PSI.Mode, peer, agreement, res.PSI.Size)
-	if res.PSI.Sum != nil {
-		fmt.Fprintf(e.stdout, "sum of %s over the intersection: %d\n", sumCol, *res.PSI.Sum)
+	fmt.Fprintf(e.stdout, "PSI (%s) with %s under %s: intersection %d\n", res.Mode, peer, agreement, res.Size)
+	if res.Sum != nil {
+		fmt.Fprintf(e.stdout, "sum of %s over the intersection: %d\n", sumCol, *res.Sum)
 	}
-	for _, k := range res.PSI.Keys {
+	for _, k := range res.Keys {
 		fmt.Fprintln(e.stdout, k)
 	}
-	fmt.Fprintf(e.stdout, "task %s, result digest %s\n", id, res.Digest)
+	fmt.Fprintf(e.stdout, "task %s, result digest %s\n", r.id, r.result.Digest)
 	return nil
 }
 
@@ -350,9 +396,6 @@ Exit codes: 0 authorized, 2 bad input, 1 refused by a node or failed.`,
 			c, err := nf.client(e)
 			if err != nil {
 				return err
-			}
-			if key == "" && value == "" {
-				return badInput(errors.New("give --key (PSI) or --value (aggregation)"), "")
 			}
 			csv, err := readLimited(args[1], 1<<30)
 			if err != nil {
@@ -511,4 +554,101 @@ xborder pet join TASK FILE.csv --key COLUMN.`,
 	cmd.Flags().StringVar(&state, "state", "", "only tasks in this state (created, authorized, running, succeeded, failed, cancelled)")
 	cmd.Flags().StringVar(&format, "format", "text", "text or json")
 	return cmd
+}
+
+// nodeAggregate are the flags of `xborder pet aggregate --node`.
+type nodeAggregate struct {
+	stat, column, groupBy, groups, bins string
+	minGroup                            int64
+	scale                               int
+	rf                                  petReviewFlags
+	peers                               []string
+	purpose, output                     string
+}
+
+// runNodeAggregate is `xborder pet aggregate --node`: secure aggregation
+// between this operator's node (party 0, the initiator) and the peers'.
+func runNodeAggregate(cmd *cobra.Command, e *env, nf *nodeFlags, args []string, a nodeAggregate) error {
+	c, err := nf.client(e)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(args) != 1:
+		return badInput(errors.New("with --node, give your own file only"), "the other parties contribute theirs with xborder pet join")
+	case a.rf.agreement == "":
+		return badInput(errors.New("--agreement is required with --node"), "the agreement under which the task runs")
+	case len(a.peers) == 0:
+		return badInput(errors.New("--peer is required with --node"), "the other parties' DIDs")
+	case a.output != "self" && a.output != "all":
+		return badInput(fmt.Errorf("--output %q", a.output), "use self or all")
+	case a.column == "" && a.stat != string(secagg.Count):
+		return badInput(errors.New("--column is required"), "name the column to aggregate, e.g. --column amount")
+	case a.groupBy != "" && a.groups == "":
+		return badInput(errors.New("--group-by needs --groups with --node"), "agree the group keys beforehand, e.g. --groups north,south")
+	case a.rf.rho != "" && a.rf.epsilon != "":
+		return badInput(errors.New("--rho and --epsilon together"), "choose one")
+	}
+	switch secagg.Stat(a.stat) {
+	case secagg.Count, secagg.Sum, secagg.Mean, secagg.Variance, secagg.Histogram:
+	default:
+		return badInput(fmt.Errorf("--stat %q", a.stat), "use count, sum, mean, variance or histogram")
+	}
+	if (a.bins != "") != (a.stat == string(secagg.Histogram)) {
+		return badInput(errors.New("--bins goes with --stat histogram, and only with it"), "give the agreed bin edges, e.g. --bins 0,100,1000")
+	}
+	csv, err := readTaskInput(args[0], a.column, a.groupBy)
+	if err != nil {
+		return err
+	}
+	sp := task.Spec{Agreement: a.rf.agreement, Algorithm: "secagg-" + a.stat + "@1", Purpose: a.purpose,
+		Params: task.Params{Scale: a.scale},
+		Review: task.ReviewPolicy{MinGroup: a.minGroup, Rho: a.rf.rho, Epsilon: a.rf.epsilon}}
+	for _, p := range a.peers {
+		did, ag, _ := strings.Cut(p, "=")
+		if !strings.HasPrefix(did, "did:") {
+			return badInput(fmt.Errorf("--peer %q", p), "give DID or DID=AGREEMENT")
+		}
+		sp.Parties = append(sp.Parties, task.Party{DID: did, Role: "party", Agreement: ag})
+		if a.output == "all" {
+			sp.Output = append(sp.Output, did)
+		}
+	}
+	for _, f := range []string{a.column, a.groupBy} {
+		if f != "" {
+			sp.Fields = append(sp.Fields, f)
+		}
+	}
+	if a.groups != "" {
+		sp.Params.Groups = strings.Split(a.groups, ",")
+	}
+	if a.bins != "" {
+		sp.Params.Edges = strings.Split(a.bins, ",")
+	}
+	if a.rf.bounds != "" {
+		lo, hi, ok := strings.Cut(a.rf.bounds, ":")
+		if !ok {
+			return badInput(fmt.Errorf("--bounds %q", a.rf.bounds), "give LO:HI, e.g. --bounds 0:10000")
+		}
+		sp.Params.ClampLo, sp.Params.ClampHi = lo, hi
+	}
+	hint := "--value " + a.column
+	if a.column == "" {
+		hint = "--value COLUMN"
+	}
+	if a.groupBy != "" {
+		hint += " --group-by " + a.groupBy
+	}
+	r, err := runNodeTask(cmd.Context(), e, nf, c, nodeTask{spec: sp, selfRole: "party", file: args[0],
+		cols: task.Columns{Value: a.column, GroupBy: a.groupBy}, joinHint: hint}, csv)
+	if err != nil {
+		return err
+	}
+	if r.result.Aggregate == nil {
+		return failure(errors.New("the result holds no aggregate"))
+	}
+	b, _ := json.MarshalIndent(map[string]any{"task": r.id, "agreement": a.rf.agreement, "algorithm": sp.Algorithm,
+		"result": r.result.Aggregate, "digest": r.result.Digest, "seconds": r.seconds, "metrics": r.metrics}, "", "  ")
+	fmt.Fprintln(e.stdout, string(b))
+	return nil
 }

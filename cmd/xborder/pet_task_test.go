@@ -139,6 +139,56 @@ func TestPetOverNodes(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.out), &rep); err != nil || rep.Size != 20 || rep.Task != id {
 		t.Fatalf("result: %v %s", err, r.out)
 	}
+	// Secure aggregation between the same nodes: the sum of visits over
+	// both files, 130 rows.
+	go func() {
+		out, stderr, code := xb(t, dir, "pet", "aggregate", "--node", nl.Management, "--token", nl.AdminToken, "--agreement", agreement,
+			"--peer", cn.DID, "--stat", "sum", "--column", "visits", "--scale", "0", "--purpose", "research", "--wait", "90s", mine)
+		done <- res{out, stderr, code}
+	}()
+	var aggID string
+	for deadline := time.Now().Add(60 * time.Second); aggID == ""; {
+		out, _, _ := xb(t, dir, "pet", "tasks", "--node", cn.Management, "--token", cn.AdminToken, "--state", "created", "--format", "json")
+		var ts []struct {
+			ID             string `json:"id"`
+			MineAuthorized bool   `json:"mine_authorized"`
+		}
+		json.Unmarshal([]byte(out), &ts)
+		for _, x := range ts {
+			if !x.MineAuthorized {
+				aggID = x.ID
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the aggregation did not reach the hospital")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if out, stderr, code := xb(t, dir, "pet", "join", aggID, theirs, "--value", "visits", "--node", cn.Management, "--token", cn.AdminToken); code != 0 {
+		t.Fatalf("join: exit %d %s %s", code, out, stderr)
+	}
+	r = <-done
+	if r.code != 0 {
+		t.Fatalf("pet aggregate --node: exit %d %s %s", r.code, r.out, r.stderr)
+	}
+	want := 0
+	for i := 0; i < 50; i++ {
+		want += i % 7
+	}
+	for i := 30; i < 110; i++ {
+		want += i % 7
+	}
+	var agg struct {
+		Result struct {
+			Groups []struct {
+				Count int64       `json:"count"`
+				Sum   json.Number `json:"sum"`
+			} `json:"groups"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(r.out), &agg); err != nil || len(agg.Result.Groups) != 1 || agg.Result.Groups[0].Count != 130 || agg.Result.Groups[0].Sum.String() != fmt.Sprint(want) {
+		t.Fatalf("aggregate: %v %s (want count 130, sum %d)", err, r.out, want)
+	}
 	// Both nodes can show the task's audit trail.
 	for _, n := range []demo.NodeInfo{nl, cn} {
 		out, stderr, code := xb(t, dir, "pet", "task", "auditLog", id, "--node", n.Management, "--token", n.AdminToken)
