@@ -166,3 +166,15 @@ func testPET(t *testing.T, calg, palg suite.Alg) {
 		t.Fatalf("a stranger's session: %v", err)
 	}
 }
+
+// TestBenchPET runs the benchmark's whole path at a small size: the task
+// finds the intersection psi.RunLocal finds (BenchPET checks both).
+func TestBenchPET(t *testing.T) {
+	var out strings.Builder
+	if err := BenchPET(context.Background(), t.TempDir(), 300, "x25519", &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "PSI cardinality 300 × 300 (x25519)") || !strings.Contains(out.String(), "psi.RunLocal") {
+		t.Fatalf("report: %s", out.String())
+	}
+}
