@@ -37,8 +37,11 @@ step at a time:
    6 negotiate    the NL centre asks for the data for cancer research (DSP 2025-1)
    7 gate         the CN compliance gate; the compliance office files and accepts
    8 transfer     encrypted pull, signed digest verified, no direct identifier received
-   9 audit        the CN checkpoint cosigned in NL; the transfer's evidence pack, verified offline
-  10 refusal      the HK bank asks for the same data for marketing: refused, with its reason
+   9 compute      joint computation (PSI cardinality) between NL and CN: how many of the
+                  centre's trial patients the hospital has, neither list leaving its node
+  10 audit        the CN checkpoint cosigned in NL; the transfer's and the computation's
+                  evidence packs, verified offline
+  11 refusal      the HK bank asks for the same data for marketing: refused, with its reason
 
 Everything is kept under --dir (default: a new temporary directory): the connectors' data
 directories and logs, the generated data, the assessment report, the masking policies, the
@@ -124,6 +127,16 @@ func runDemo(ctx context.Context, e *env, f demoFlags) error {
 				bar = newProgressBar(e.stderr, e.now)
 			}
 			bar.update(n, 0)
+		}
+		opts.TaskProgress = func(phase string, done, total int64) {
+			if bar == nil {
+				bar = newProgressBar(e.stderr, e.now)
+				// This node's part only: after masking its keys it waits
+				// for the hospital's, so a rate would mislead.
+				bar.count, bar.noRate = func(n int64) string { return fmt.Sprintf("%d keys", n) }, true
+			}
+			bar.relabel("NL " + phase + " ")
+			bar.update(done, total)
 		}
 	}
 	d, err := demo.New(opts)

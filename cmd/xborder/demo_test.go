@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,12 +43,20 @@ func TestDemo(t *testing.T) {
 		"FINALIZED: agreement urn:uuid:",
 		"gm suite: SM2 key agreement, SM4-GCM, SM3 digest",
 		"none of the source's", // direct identifiers checked
+		"9. Joint computation",
+		"refused by the CN node: policy_below_minimum",
+		"en: the task's review policy is below this node's minimums: this node does not release intersection keys",
+		"review_policy_minimums ✓", "attestation: none",
+		"CN operations uploads the export (3,000 rows, sm4-gcm at rest)",
+		"150 of the centre's 400 trial patients are in the hospital's cohort — the known answer",
+		"NL→CN on the gm suite, CN→NL on the intl suite",
 		"cosigned by witness.amsterdam-research.demo",
 		"verified offline with the CN ledger key and the witness policy",
+		"evidence pack of the joint computation urn:uuid:",
 		"code purpose_not_permitted",
 		`en: The dataset's governance does not permit the purpose "marketing" (permitted: research).`,
 		"zh: 该数据集的治理规则不允许用于“marketing”（允许的目的：research）。",
-		"All 10 steps succeeded",
+		"All 11 steps succeeded",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the narrative lacks %q", want)
@@ -58,7 +67,8 @@ func TestDemo(t *testing.T) {
 	}
 	// What the story leaves for the user to inspect.
 	for _, f := range []string{"shenzhen-hospital/export/oncology-cases.csv", "shenzhen-hospital/export/assessment.html",
-		"shenzhen-hospital/export/mask-reviewed.json", "trust/registry.json", "evidence/transfer-pack.json", "shenzhen-hospital/node.log"} {
+		"shenzhen-hospital/export/mask-reviewed.json", "trust/registry.json", "evidence/transfer-pack.json", "shenzhen-hospital/node.log",
+		"evidence/task-pack.json", "amsterdam-research/pet/trial-patients.csv"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Error(err)
 		}
@@ -78,10 +88,12 @@ func TestDemo(t *testing.T) {
 	if verify == "" || err != nil {
 		t.Fatalf("no verification command (%v)", err)
 	}
-	vout, verr, code := xb(t, dir, "audit", "verify", filepath.Join(dir, "evidence", "transfer-pack.json"),
-		"--log-key", strings.TrimSpace(string(key)), "--witness-policy", filepath.Join(dir, "evidence", "witnesses.policy"))
-	if code != 0 || !strings.Contains(vout, "cosigned by witness.amsterdam-research.demo") {
-		t.Fatalf("audit verify: exit %d\n%s\n%s", code, vout, verr)
+	for _, pack := range []string{"transfer-pack.json", "task-pack.json"} {
+		vout, verr, code := xb(t, dir, "audit", "verify", filepath.Join(dir, "evidence", pack),
+			"--log-key", strings.TrimSpace(string(key)), "--witness-policy", filepath.Join(dir, "evidence", "witnesses.policy"))
+		if code != 0 || !strings.Contains(vout, "cosigned by witness.amsterdam-research.demo") {
+			t.Fatalf("audit verify %s: exit %d\n%s\n%s", pack, code, vout, verr)
+		}
 	}
 }
 
@@ -96,7 +108,7 @@ func TestDemoStepFails(t *testing.T) {
 	if code != exitFailure || !strings.Contains(stderr, "step 8 (transfer): injected failure") || !strings.Contains(stderr, "node.log") {
 		t.Fatalf("exit %d, stderr %s", code, stderr)
 	}
-	if !strings.Contains(out, "8. Transfer") || !strings.Contains(out, "FAILED: injected failure") || strings.Contains(out, "9. Audit") ||
+	if !strings.Contains(out, "8. Transfer") || !strings.Contains(out, "FAILED: injected failure") || strings.Contains(out, "9. Joint computation") ||
 		strings.Contains(out, "succeeded") {
 		t.Fatalf("narrative:\n%s", out)
 	}
@@ -121,11 +133,26 @@ func TestDemoJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &v); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if !v.OK || len(v.Steps) != 10 || len(v.Nodes) != 3 || v.Steps[9].Name != "refusal" || v.Steps[9].Title != "被拒绝的请求" {
+	if !v.OK || len(v.Steps) != 11 || len(v.Nodes) != 3 || v.Steps[10].Name != "refusal" || v.Steps[10].Title != "被拒绝的请求" {
 		t.Fatalf("%+v", v)
 	}
-	if f := v.Steps[9].Facts; f["code"] != "purpose_not_permitted" {
+	if f := v.Steps[10].Facts; f["code"] != "purpose_not_permitted" {
 		t.Errorf("refusal facts %v", f)
+	}
+	// The joint computation's result is the known answer.
+	c := v.Steps[8]
+	if f := c.Facts; c.Name != "compute" || c.Title != "联合计算" || !c.OK || f["algorithm"] != "psi-cardinality@1" ||
+		f["expected"] != float64(150) || f["result"] != float64(150) || !strings.HasPrefix(fmt.Sprint(f["taskId"]), "urn:uuid:") {
+		t.Errorf("compute step %s %q: facts %v", c.Name, c.Title, c.Facts)
+	}
+	if r, _ := c.Facts["refused"].(map[string]any); r["code"] != "policy_below_minimum" {
+		t.Errorf("compute refusal %v", c.Facts["refused"])
+	}
+	if b, _ := c.Facts["bytes"].(map[string]any); b["sent"] == float64(0) || b["received"] == float64(0) {
+		t.Errorf("compute bytes %v", c.Facts["bytes"])
+	}
+	if f := v.Steps[9].Facts; f["taskPack"] == nil {
+		t.Errorf("audit facts %v", f)
 	}
 	if f := v.Steps[7].Facts; f["suite"] != "gm" || f["verified"] != true {
 		t.Errorf("transfer facts %v", f)

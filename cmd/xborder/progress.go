@@ -23,11 +23,16 @@ type progressBar struct {
 	start time.Time
 	last  time.Time
 	drawn bool
+	// count formats an amount (default humanBytes); label, when set,
+	// starts the line; noRate leaves the rate out.
+	count  func(int64) string
+	label  string
+	noRate bool
 }
 
 func newProgressBar(w io.Writer, now func() time.Time) *progressBar {
 	t := now()
-	return &progressBar{w: w, now: now, start: t}
+	return &progressBar{w: w, now: now, start: t, count: humanBytes}
 }
 
 func (p *progressBar) update(done, total int64) {
@@ -48,16 +53,29 @@ func (p *progressBar) update(done, total int64) {
 		}
 	}
 	rate := ""
-	if el := t.Sub(p.start).Seconds(); el > 0.2 {
-		rate = fmt.Sprintf("  %s/s", humanBytes(int64(float64(done)/el)))
+	if el := t.Sub(p.start).Seconds(); el > 0.2 && !p.noRate {
+		rate = fmt.Sprintf("  %s/s", p.count(int64(float64(done)/el)))
 	}
 	if total <= 0 { // size unknown: the bytes so far
-		fmt.Fprintf(p.w, "\r%s%s ", humanBytes(done), rate)
+		fmt.Fprintf(p.w, "\r%s%s%s ", p.label, p.count(done), rate)
 		return
 	}
 	n := int(frac * width)
 	bar := strings.Repeat("=", n) + strings.Repeat(" ", width-n)
-	fmt.Fprintf(p.w, "\r[%s] %3.0f%%  %s / %s%s ", bar, frac*100, humanBytes(done), humanBytes(total), rate)
+	clear := ""
+	if p.label != "" { // labels change length: clear what a longer one left
+		clear = "\033[K"
+	}
+	fmt.Fprintf(p.w, "\r%s[%s] %3.0f%%  %s / %s%s %s", p.label, bar, frac*100, p.count(done), p.count(total), rate, clear)
+}
+
+// relabel starts a new phase: the label changes and the rate restarts.
+func (p *progressBar) relabel(label string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.label != label {
+		p.label, p.start = label, p.now()
+	}
 }
 
 func (p *progressBar) finish() {

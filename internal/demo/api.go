@@ -23,6 +23,7 @@ type apiError struct {
 	Method, Path string
 	Status       int
 	Code, Msg    string
+	MsgZH, Peer  string // the task interfaces' message_zh and the refusing peer's DID
 }
 
 func (e *apiError) Error() string {
@@ -63,9 +64,13 @@ func (c client) do(ctx context.Context, method, path string, body, out any) erro
 		return err
 	}
 	if resp.StatusCode/100 != 2 {
-		var e struct{ Error, Message string }
+		var e struct {
+			Error, Message string
+			MessageZH      string `json:"message_zh"`
+			Peer           string `json:"peer"`
+		}
 		json.Unmarshal(raw, &e)
-		return &apiError{Method: method, Path: strings.SplitN(path, "?", 2)[0], Status: resp.StatusCode, Code: e.Error, Msg: e.Message}
+		return &apiError{Method: method, Path: strings.SplitN(path, "?", 2)[0], Status: resp.StatusCode, Code: e.Error, Msg: e.Message, MsgZH: e.MessageZH, Peer: e.Peer}
 	}
 	switch o := out.(type) {
 	case nil:

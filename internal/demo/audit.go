@@ -98,7 +98,58 @@ func (d *Demo) audit(ctx context.Context, s *Step) error {
 	s.say(d.opts.Lang, "check it yourself: "+verify, "自行验证："+verify)
 	s.Facts["checkpoint"] = map[string]any{"size": rep.Size, "root": lines[2], "cosignedBy": cos[0].Name, "cosignedAt": cos[0].Time.UTC(), "file": filepath.Join(dir, "checkpoint.txt")}
 	s.Facts["pack"] = map[string]any{"file": packFile, "object": d.story.transferPID, "entries": rep.Entries, "reasons": reasons, "cosignatures": len(rep.Cosignatures)}
+	if d.story.taskID == "" {
+		return nil
+	}
+	// The joint computation's entries in the hospital's ledger: every call
+	// on its node, allowed or refused, under the task's id.
+	var tpack []byte
+	if err := d.api(d.cn, node.RoleAuditor).do(ctx, "GET", "/audit/pack?object="+d.story.taskID, nil, &tpack); err != nil {
+		return err
+	}
+	trep, err := audit.VerifyPack(tpack, audit.PackTrust{LogKey: d.ledger.keys.Key, Witnesses: d.ledger.policy})
+	if err != nil {
+		return fmt.Errorf("the joint computation's evidence pack: %w", err)
+	}
+	var tp audit.Pack
+	if err := json.Unmarshal(tpack, &tp); err != nil {
+		return err
+	}
+	treasons, err := packReasons(&tp)
+	if err != nil {
+		return err
+	}
+	taskFile := filepath.Join(dir, "task-pack.json")
+	if err := os.WriteFile(taskFile, tpack, 0o644); err != nil {
+		return err
+	}
+	s.say(d.opts.Lang, fmt.Sprintf("evidence pack of the joint computation %s: %d entries (%s), verified offline the same way (%s)",
+		d.story.taskID, trep.Entries, strings.Join(compact(treasons), ", "), taskFile),
+		fmt.Sprintf("联合计算 %s 的证据包：%d 条记录（%s），同样离线验证通过（%s）",
+			d.story.taskID, trep.Entries, strings.Join(compact(treasons), "、"), taskFile))
+	s.Facts["taskPack"] = map[string]any{"file": taskFile, "object": d.story.taskID, "entries": trep.Entries, "reasons": treasons, "cosignatures": len(trep.Cosignatures)}
 	return nil
+}
+
+// compact counts repeated reasons: "a, a, b" becomes "a ×2, b", in order
+// of first appearance.
+func compact(reasons []string) []string {
+	n := map[string]int{}
+	var order []string
+	for _, r := range reasons {
+		if n[r] == 0 {
+			order = append(order, r)
+		}
+		n[r]++
+	}
+	out := make([]string, len(order))
+	for i, r := range order {
+		out[i] = r
+		if n[r] > 1 {
+			out[i] = fmt.Sprintf("%s ×%d", r, n[r])
+		}
+	}
+	return out
 }
 
 // packReasons lists the reason of each event of a verified pack, in order.

@@ -31,6 +31,9 @@ type Options struct {
 	// Progress, when set, is called during the transfer with the bytes
 	// received so far.
 	Progress func(received int64)
+	// TaskProgress, when set, is called during the joint computation with
+	// the protocol's phase and the items done of total.
+	TaskProgress func(phase string, done, total int64)
 	// Before, when set, runs before each step; an error fails the step.
 	// Tests inject failures with it.
 	Before func(step string) error
@@ -39,7 +42,7 @@ type Options struct {
 // Step is one step of the story, as told.
 type Step struct {
 	N     int
-	Name  string // stable: identities, connectors, data, assess, publish, negotiate, gate, transfer, audit, refusal
+	Name  string // stable: identities, connectors, data, assess, publish, negotiate, gate, transfer, compute, audit, refusal
 	Title string // in the narrative's language
 	// Lines are the facts, in the narrative's language.
 	Lines []string
@@ -132,6 +135,7 @@ func (d *Demo) Run(ctx context.Context) ([]Step, error) {
 		{"negotiate", text{"Negotiation", "协商"}, d.negotiate},
 		{"gate", text{"Compliance gate", "合规闸口"}, d.gate},
 		{"transfer", text{"Transfer", "传输"}, d.transfer},
+		{"compute", text{"Joint computation", "联合计算"}, d.compute},
 		{"audit", text{"Audit", "审计"}, d.audit},
 		{"refusal", text{"A refused request", "被拒绝的请求"}, d.refusal},
 	}
@@ -223,4 +227,5 @@ type story struct {
 	providerPID  string
 	agreement    string
 	transferPID  string // the provider's transfer process: the audit object
+	taskID       string // the joint computation: an audit object too
 }

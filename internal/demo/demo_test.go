@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -68,5 +70,51 @@ func TestVerifyParticipants(t *testing.T) {
 	// A registry past its next update is refused.
 	if _, err := verifyParticipants(ctx, ts, []string{ps[1].cred}, time.Now().AddDate(1, 0, 0)); err == nil {
 		t.Fatal("a stale registry was accepted")
+	}
+}
+
+// TestDemoTrialList: the centre's list is deterministic, has trialSize
+// distinct ids, trialOverlap of them the hospital's, and valid resident
+// IDs for the others.
+func TestDemoTrialList(t *testing.T) {
+	dir := t.TempDir()
+	export := filepath.Join(dir, "export.csv")
+	var b bytes.Buffer
+	if err := writeClinical(&b, 2026, 3000); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(export, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	list, expected, cohort, err := trialList(export, 2026)
+	if err != nil || expected != trialOverlap || cohort != 3000 {
+		t.Fatalf("expected %d, cohort %d, %v", expected, cohort, err)
+	}
+	again, _, _, _ := trialList(export, 2026)
+	if !bytes.Equal(list, again) {
+		t.Fatal("not deterministic")
+	}
+	rows, err := csv.NewReader(bytes.NewReader(list)).ReadAll()
+	if err != nil || len(rows) != trialSize+1 || rows[0][1] != keyColumn {
+		t.Fatalf("%d rows, %v", len(rows), err)
+	}
+	src, _ := csv.NewReader(bytes.NewReader(b.Bytes())).ReadAll()
+	hospital := map[string]bool{}
+	for _, r := range src[1:] {
+		hospital[r[4]] = true
+	}
+	seen, common := map[string]bool{}, 0
+	for _, r := range rows[1:] {
+		id := r[1]
+		if c, ok := classify.ResidentIDCheckChar(id[:17]); seen[id] || !ok || c != id[17] {
+			t.Fatalf("id %s: repeated or invalid", id)
+		}
+		seen[id] = true
+		if hospital[id] {
+			common++
+		}
+	}
+	if common != trialOverlap {
+		t.Fatalf("%d in common", common)
 	}
 }

@@ -104,6 +104,9 @@ func (d *Demo) connectors(ctx context.Context, s *Step) error {
 		cfg := d.config(p)
 		if p == d.cn {
 			cfg.ParkFilings = true
+			// The hospital's floor for privacy computing: no count below
+			// minShown is shown, and no intersection's ids ever leave.
+			cfg.PET.MinIntersection, cfg.PET.NoKeys = minShown, true
 		}
 		if err := d.openNode(ctx, p, cfg); err != nil {
 			return err
