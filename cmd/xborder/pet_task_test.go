@@ -92,7 +92,7 @@ func TestPetOverNodes(t *testing.T) {
 	done := make(chan res, 1)
 	go func() {
 		out, stderr, code := xb(t, dir, "pet", "psi", "--node", nl.Management, "--token", nl.AdminToken, "--agreement", agreement,
-			"--peer", cn.DID, "--key", "patient_id", "--cardinality", "--min-intersection", "5", "--purpose", "research", "--wait", "90s", mine)
+			"--peer", cn.DID, "--key", "patient_id", "--cardinality", "--min-intersection", "10", "--purpose", "research", "--wait", "90s", mine)
 		done <- res{out, stderr, code}
 	}()
 	// The hospital's operator finds the task waiting for its input.
