@@ -49,7 +49,7 @@ func TestDemo(t *testing.T) {
 		"review_policy_minimums ✓", "attestation: none",
 		"CN operations uploads the export (3,000 rows, sm4-gcm at rest)",
 		"150 of the centre's 400 trial patients are in the hospital's cohort — the known answer",
-		"NL→CN on the gm suite, CN→NL on the intl suite",
+		"both ways on the gm suite (SM2 key agreement, SM3, SM4-GCM",
 		"cosigned by witness.amsterdam-research.demo",
 		"verified offline with the CN ledger key and the witness policy",
 		"evidence pack of the joint computation urn:uuid:",

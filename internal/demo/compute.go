@@ -342,13 +342,17 @@ func (d *Demo) compute(ctx context.Context, s *Step) error {
 		minShown, res.PSI.Size, nlRows),
 		fmt.Sprintf("结果经 NL 节点审查（≥ %d）后在该节点下载：研究中心 %d 名试验患者中有 %d 人在医院的患者之中——与已知答案一致",
 			minShown, nlRows, res.PSI.Size))
-	// The channel's sessions run on the serving node's suite
-	// (docs/pet-channel.md): NL→CN on the hospital's, CN→NL on the centre's.
-	suites := map[string]string{"NL→CN": d.cn.suite, "CN→NL": nl.suite}
-	s.say(lang, fmt.Sprintf("what crossed the border: masked points — hashes of ids raised to each side's secret scalar (ristretto255), useless outside this task — and the task's signed control calls, over the signed ECDHE channel (NL→CN on the %s suite, CN→NL on the %s suite). What did not: any id, hashed or not, and the hospital's export; the count was computed on the NL node. Each side learnt the size of the other's list (%d; %s), the CN hospital nothing else — not the count",
-		suites["NL→CN"], suites["CN→NL"], nlRows, num(cohort)),
-		fmt.Sprintf("出境的只有：盲化点（编号的哈希再乘以各方私密标量，ristretto255，离开本任务即无用）及任务的签名控制调用，经签名 ECDHE 通道传输（NL→CN 用 %s 套件，CN→NL 用 %s 套件）。未出境的：任何编号（无论明文还是哈希）及医院的导出数据；计数在 NL 节点计算得出。双方只知道对方名单的条数（%d；%s），CN 医院此外一无所知——包括计数",
-			suites["NL→CN"], suites["CN→NL"], nlRows, num(cohort)))
+	// Every channel session with a gm node runs on gm, whichever side
+	// opens it (docs/pet-channel.md, docs/serve.md): an intl node accepts
+	// gm sessions, a gm node only those.
+	chSuite := "intl"
+	if d.cn.suite == "gm" || nl.suite == "gm" {
+		chSuite = "gm"
+	}
+	s.say(lang, fmt.Sprintf("what crossed the border: masked points — hashes of ids raised to each side's secret scalar (ristretto255), useless outside this task — and the task's signed control calls, over the signed ECDHE channel, both ways on the %s suite (SM2 key agreement, SM3, SM4-GCM; each node signs with its own key). What did not: any id, hashed or not, and the hospital's export; the count was computed on the NL node. Each side learnt the size of the other's list (%d; %s), the CN hospital nothing else — not the count",
+		chSuite, nlRows, num(cohort)),
+		fmt.Sprintf("出境的只有：盲化点（编号的哈希再乘以各方私密标量，ristretto255，离开本任务即无用）及任务的签名控制调用，经签名 ECDHE 通道双向传输，均使用 %s 套件（SM2 密钥协商、SM3、SM4-GCM；各节点以自己的密钥签名）。未出境的：任何编号（无论明文还是哈希）及医院的导出数据；计数在 NL 节点计算得出。双方只知道对方名单的条数（%d；%s），CN 医院此外一无所知——包括计数",
+			chSuite, nlRows, num(cohort)))
 	s.Facts["taskId"], s.Facts["algorithm"], s.Facts["agreement"] = taskID, spec.Algorithm, d.story.agreement
 	s.Facts["sizes"] = map[string]any{"centre": nlRows, "hospital": cnRows, "hospitalDistinct": cohort}
 	s.Facts["expected"], s.Facts["result"], s.Facts["resultDigest"] = expected, res.PSI.Size, res.Digest
@@ -356,8 +360,8 @@ func (d *Demo) compute(ctx context.Context, s *Step) error {
 	s.Facts["compliance"] = map[string]any{"pass": rep.Pass, "checks": rep.Checks, "attestation": rep.Attestation}
 	s.Facts["bytes"] = map[string]any{"sent": m.Sent, "received": m.Received, "messagesSent": m.MsgsSent, "messagesReceived": m.MsgsRecv}
 	s.Facts["seconds"] = map[string]any{"run": float64(runMS) / 1000, "invokeToResult": ran.Seconds(), "step": time.Since(start).Seconds()}
-	s.Facts["channel"] = map[string]any{"NL→CN": suites["NL→CN"], "CN→NL": suites["CN→NL"],
-		"source": "each session runs on the serving node's suite (docs/pet-channel.md); the task API does not report it"}
+	s.Facts["channel"] = map[string]any{"suite": chSuite,
+		"source": "every session with a gm node runs on gm, whichever side opens it (docs/pet-channel.md); the task API does not report it"}
 	s.Facts["atRest"] = map[string]any{"centre": nlRest, "hospital": cnRest}
 	return nil
 }

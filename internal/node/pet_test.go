@@ -126,6 +126,16 @@ func testPET(t *testing.T, calg, palg suite.Alg) {
 	if psi == nil || psi["intersection_size"] != float64(120) {
 		t.Fatalf("result: %v", res)
 	}
+	// Every session with a gm party ran on gm, whichever node opened it.
+	for _, n := range []*testNode{c, p} {
+		n.n.pet.ch.mu.Lock()
+		for _, s := range n.n.pet.ch.sessions {
+			if want := map[bool]string{true: "gm", false: "intl"}[calg == suite.SM2 || palg == suite.SM2]; s.Suite() != want {
+				t.Errorf("a session of %s ran on %s, want %s", n.did, s.Suite(), want)
+			}
+		}
+		n.n.pet.ch.mu.Unlock()
+	}
 	// The hospital is not an output party: it cannot download.
 	if code, e := petCall(t, p, f.ops, "resultDownload", map[string]any{"task_id": taskID}); code < 400 {
 		t.Fatalf("provider download: %d %v", code, e)

@@ -55,7 +55,14 @@ func (n *Node) openPETChannel(signer suite.Signer, kid string, hc *http.Client, 
 		sessions: map[string]*channel.Session{}, stop: make(chan struct{}), done: make(chan struct{})}
 	p.cfg = channel.Config{Suite: s, DID: n.cfg.DID, KeyID: kid, Signer: signer, Resolve: n.resolver.ResolveKey,
 		Logger: p.log, Keys: suite.NewVerifierCache(1024), StrictSignatures: n.cfg.PET.StrictSignatures}
-	p.server, err = channel.NewServer(p.cfg, h, channel.ServerOptions{Authorize: p.authorize, OnReceipt: p.receipt})
+	// A gm node accepts gm sessions only; an intl node accepts gm too, so
+	// that every session with a gm party (whichever side opens it) runs on
+	// SM2 key agreement, SM3 and SM4-GCM.
+	accept := []*suite.Suite{suite.GM}
+	if s != suite.GM {
+		accept = []*suite.Suite{s, suite.GM}
+	}
+	p.server, err = channel.NewServer(p.cfg, h, channel.ServerOptions{Authorize: p.authorize, OnReceipt: p.receipt, Suites: accept})
 	if err != nil {
 		return nil, fmt.Errorf("node: pet channel: %w", err)
 	}
@@ -199,8 +206,9 @@ func (p *petChannel) session(ctx context.Context, did, binding string) (*channel
 	s, err = channel.Dial(ctx, p.cfg, p.client, base, did, binding)
 	var re *channel.RefusedError
 	if errors.As(err, &re) && re.Code == channel.CodeSuite {
-		// The peer serves the other suite: its session runs on its suite's
-		// key agreement, KDF and AEAD; each side signs with its own key.
+		// The peer serves only the other suite (a gm node, when this one is
+		// intl): the session runs on its suite; each side signs with its
+		// own key.
 		other := p.cfg
 		other.Suite = suite.GM
 		if p.cfg.Suite == suite.GM {

@@ -631,3 +631,35 @@ func TestWindow(t *testing.T) {
 		}
 	}
 }
+
+// TestServerSuites: a server accepting both suites runs each session on
+// the suite its client chose; a suite it does not accept is refused.
+func TestServerSuites(t *testing.T) {
+	f := newFixture(t, suite.Intl, suite.Ed25519, nil, ServerOptions{Suites: []*suite.Suite{suite.Intl, suite.GM}})
+	gm := party(t, suite.GM, suite.SM2, f.kr, f.clk)
+	for _, c := range []struct {
+		cfg  Config
+		want string
+	}{{f.client, "intl"}, {gm, "gm"}} {
+		s, err := Dial(context.Background(), c.cfg, nil, f.base, f.server.DID, "agreement-1")
+		if err != nil {
+			t.Fatalf("%s client: %v", c.want, err)
+		}
+		_, rcpt, err := s.Call(context.Background(), "echo", []byte("x"))
+		if err != nil || rcpt.Suite != c.want {
+			t.Fatalf("%s client: %+v %v", c.want, rcpt, err)
+		}
+		if err := rcpt.Verify(context.Background(), f.kr.resolve); err != nil {
+			t.Fatalf("%s receipt: %v", c.want, err)
+		}
+		s.Close(context.Background())
+	}
+	only := newFixture(t, suite.GM, suite.SM2, nil, ServerOptions{})
+	intl := party(t, suite.Intl, suite.Ed25519, only.kr, only.clk)
+	if _, err := Dial(context.Background(), intl, nil, only.base, only.server.DID, "agreement-1"); refusedCode(err) != CodeSuite {
+		t.Fatalf("intl client to a gm-only server: %v", err)
+	}
+	if _, err := NewServer(only.server, echo, ServerOptions{Suites: []*suite.Suite{nil}}); err == nil {
+		t.Error("a nil suite accepted")
+	}
+}

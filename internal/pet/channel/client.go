@@ -163,6 +163,9 @@ func accept(ctx context.Context, cfg *Config, helloJWS, welcomeJWS string, eph s
 // ID is the session id the server chose.
 func (s *Session) ID() string { return s.sid }
 
+// Suite is the suite the session runs on.
+func (s *Session) Suite() string { return s.cfg.Suite.Name() }
+
 // Call sends op with payload and returns the server's result and the
 // call's receipt. A Handler's *Error comes back as an equal *Error (with
 // the receipt); a transport refusal is a *RefusedError. Call is safe for

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +40,11 @@ type ServerOptions struct {
 	// agreement). An *Error it returns is sent as is (as a transport
 	// refusal), any other error as 403 forbidden.
 	Authorize func(ctx context.Context, peerDID, binding string) error
+	// Suites are the suites a client may choose for its session; empty
+	// means the Config's only. A node of the intl suite may accept gm too,
+	// so that sessions opened by a gm node run on SM2, SM3 and SM4-GCM
+	// both ways.
+	Suites []*suite.Suite
 	// MaxSessions bounds the live sessions (DefaultMaxSessions); a hello
 	// beyond it is refused with 503 too_many_sessions.
 	MaxSessions int
@@ -77,6 +83,7 @@ type Server struct {
 
 type serverSession struct {
 	peer     Peer
+	suite    *suite.Suite
 	peerKid  string
 	peerAlg  suite.Alg
 	peerKey  crypto.PublicKey
@@ -99,6 +106,17 @@ func NewServer(cfg Config, h Handler, opt ServerOptions) (*Server, error) {
 	}
 	if h == nil {
 		return nil, errors.New("pet channel server: no handler")
+	}
+	if len(opt.Suites) == 0 {
+		opt.Suites = []*suite.Suite{cfg.Suite}
+	}
+	for _, st := range opt.Suites {
+		if st == nil {
+			return nil, errors.New("pet channel server: a nil suite")
+		}
+		if !slices.Contains(cfg.sigAlgs(st), cfg.Signer.Alg()) {
+			return nil, fmt.Errorf("pet channel server: the %s key cannot sign in suite %s", cfg.Signer.Alg(), st.Name())
+		}
 	}
 	if opt.MaxSessions <= 0 {
 		opt.MaxSessions = DefaultMaxSessions
@@ -176,13 +194,15 @@ func (s *Server) serveHandshake(w http.ResponseWriter, r *http.Request) {
 // handshake checks a hello and, when it is acceptable, opens a session and
 // returns the signed welcome.
 func (s *Server) handshake(ctx context.Context, helloJWS string) (string, *refusal) {
-	cfg := &s.cfg
-	st := cfg.Suite
-	now := cfg.now()
-	h, _, ka, epk, f := parseHello(helloJWS, st, cfg.sigAlgs(st), cfg.DID, now)
+	now := s.cfg.now()
+	h, _, st, ka, epk, f := parseHello(helloJWS, s.opt.Suites, s.cfg.sigAlgs, s.cfg.DID, now)
 	if f != nil {
 		return "", f
 	}
+	// The session runs on the suite the hello chose among those accepted.
+	scfg := s.cfg
+	scfg.Suite = st
+	cfg := &scfg
 	v, err := jws.Verify(ctx, helloJWS, cfg.Resolve, jws.Expect{Typ: HelloTyp, MaxBytes: MaxHandshake, Algs: cfg.sigAlgs(st)})
 	if err != nil {
 		if ctx.Err() != nil {
@@ -238,7 +258,7 @@ func (s *Server) handshake(ctx context.Context, helloJWS string) (string, *refus
 	if err != nil {
 		return "", refuse(400, CodeMalformed, "the key agreement failed")
 	}
-	ss := &serverSession{peer: Peer{DID: h.Iss, Binding: h.Binding, SessionID: sid, Suite: st.Name()},
+	ss := &serverSession{peer: Peer{DID: h.Iss, Binding: h.Binding, SessionID: sid, Suite: st.Name()}, suite: st,
 		peerKid: v.Header.Kid, peerAlg: v.Alg, peerKey: v.Key, signed: !h.Unsigned,
 		created: now, expires: exp, maxMsg: s.opt.MaxMessages, last: now, c2s: c2s, s2c: s2c}
 	s.mu.Lock()
@@ -360,7 +380,7 @@ func (s *Server) serveMessage(w http.ResponseWriter, r *http.Request, sid string
 		s.fail(w, r, refuse(400, CodeBadMessage, "the message is malformed"))
 		return
 	}
-	st := cfg.Suite
+	st := ss.suite
 	rc := &Receipt{SessionID: sid, Suite: st.Name(), Caller: ss.peer.DID, Callee: cfg.DID, Binding: ss.peer.Binding,
 		Seq: seq, Op: op, RequestDigest: st.Sum(payload), RequestSignature: sig}
 	if ss.signed {

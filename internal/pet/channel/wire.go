@@ -85,58 +85,69 @@ func decodeClaims(raw []byte, v any) error {
 
 // parseHello checks everything about a hello that needs no key and no
 // state: shape, suite, key agreement, signature algorithm, audience,
-// issuer, times, sizes. It returns the claims, the header, the key
-// agreement and the peer's ephemeral public key.
-func parseHello(token string, st *suite.Suite, algs []suite.Alg, aud string, now time.Time) (*hello, jws.Header, suite.KeyAgreement, []byte, *refusal) {
+// issuer, times, sizes. It returns the claims, the header, the suite
+// (the one of suites the hello asks for), the key agreement and the
+// peer's ephemeral public key. algsFor gives a suite's accepted
+// signature algorithms.
+func parseHello(token string, suites []*suite.Suite, algsFor func(*suite.Suite) []suite.Alg, aud string, now time.Time) (*hello, jws.Header, *suite.Suite, suite.KeyAgreement, []byte, *refusal) {
 	var h hello
 	if len(token) > MaxHandshake {
-		return nil, jws.Header{}, nil, nil, refuse(413, CodeTooLarge, "hello of %d bytes exceeds %d", len(token), MaxHandshake)
+		return nil, jws.Header{}, nil, nil, nil, refuse(413, CodeTooLarge, "hello of %d bytes exceeds %d", len(token), MaxHandshake)
 	}
 	hdr, err := jws.ParseHeader(token)
 	if err != nil {
-		return nil, hdr, nil, nil, refuse(400, CodeMalformed, "the hello is not a compact JWS")
+		return nil, hdr, nil, nil, nil, refuse(400, CodeMalformed, "the hello is not a compact JWS")
 	}
 	raw, err := unverifiedPayload(token)
 	if err != nil {
-		return nil, hdr, nil, nil, refuse(400, CodeMalformed, "the hello's payload is not base64url")
+		return nil, hdr, nil, nil, nil, refuse(400, CodeMalformed, "the hello's payload is not base64url")
 	}
 	if err := decodeClaims(raw, &h); err != nil {
-		return nil, hdr, nil, nil, refuse(400, CodeMalformed, "the hello's claims: %v", err)
+		return nil, hdr, nil, nil, nil, refuse(400, CodeMalformed, "the hello's claims: %v", err)
 	}
 	if hdr.Typ != HelloTyp {
-		return nil, hdr, nil, nil, refuse(400, CodeMalformed, "typ %q, want %q", trunc(hdr.Typ), HelloTyp)
+		return nil, hdr, nil, nil, nil, refuse(400, CodeMalformed, "typ %q, want %q", trunc(hdr.Typ), HelloTyp)
 	}
-	if h.Suite != st.Name() {
-		return nil, hdr, nil, nil, refuse(400, CodeSuite, "this node speaks suite %q, the hello asks for %q", st.Name(), trunc(h.Suite))
+	var st *suite.Suite
+	names := make([]string, len(suites))
+	for i, s := range suites {
+		names[i] = s.Name()
+		if s.Name() == h.Suite {
+			st = s
+		}
 	}
+	if st == nil {
+		return nil, hdr, nil, nil, nil, refuse(400, CodeSuite, "this node speaks suite %q, the hello asks for %q", strings.Join(names, `" or "`), trunc(h.Suite))
+	}
+	algs := algsFor(st)
 	ka := findKA(st, h.KA)
 	if ka == nil {
-		return nil, hdr, nil, nil, refuse(400, CodeKeyAgreement, "key agreement %q is not one of suite %s", trunc(h.KA), st.Name())
+		return nil, hdr, nil, nil, nil, refuse(400, CodeKeyAgreement, "key agreement %q is not one of suite %s", trunc(h.KA), st.Name())
 	}
 	alg, err := jws.SuiteAlg(hdr.Alg)
 	if err != nil || !slices.Contains(algs, alg) {
-		return nil, hdr, nil, nil, refuse(400, CodeAlgorithm, "signature algorithm %q is not allowed in suite %s (accepted: %v)", trunc(hdr.Alg), st.Name(), algs)
+		return nil, hdr, nil, nil, nil, refuse(400, CodeAlgorithm, "signature algorithm %q is not allowed in suite %s (accepted: %v)", trunc(hdr.Alg), st.Name(), algs)
 	}
 	if !strings.HasPrefix(h.Iss, "did:") || kidDID(hdr.Kid) != h.Iss {
-		return nil, hdr, nil, nil, refuse(401, CodeIssuer, "the key %q is not a verification method of the issuer", trunc(hdr.Kid))
+		return nil, hdr, nil, nil, nil, refuse(401, CodeIssuer, "the key %q is not a verification method of the issuer", trunc(hdr.Kid))
 	}
 	if h.Aud != aud {
-		return nil, hdr, nil, nil, refuse(401, CodeAudience, "the hello is addressed to %q, not to this node", trunc(h.Aud))
+		return nil, hdr, nil, nil, nil, refuse(401, CodeAudience, "the hello is addressed to %q, not to this node", trunc(h.Aud))
 	}
 	if r := checkTimes(h.Iat, h.Exp, now); r != nil {
-		return nil, hdr, nil, nil, r
+		return nil, hdr, nil, nil, nil, r
 	}
 	if h.Jti == "" || len(h.Jti) > 256 {
-		return nil, hdr, nil, nil, refuse(400, CodeMalformed, "jti missing or longer than 256 bytes")
+		return nil, hdr, nil, nil, nil, refuse(400, CodeMalformed, "jti missing or longer than 256 bytes")
 	}
 	if h.Binding == "" || len(h.Binding) > MaxBinding {
-		return nil, hdr, nil, nil, refuse(400, CodeMalformed, "binding missing or longer than %d bytes", MaxBinding)
+		return nil, hdr, nil, nil, nil, refuse(400, CodeMalformed, "binding missing or longer than %d bytes", MaxBinding)
 	}
 	epk, err := b64.DecodeString(h.EPK)
 	if err != nil || len(epk) != ka.PublicKeySize() {
-		return nil, hdr, nil, nil, refuse(400, CodeMalformed, "epk is not a %s public key", ka.Name())
+		return nil, hdr, nil, nil, nil, refuse(400, CodeMalformed, "epk is not a %s public key", ka.Name())
 	}
-	return &h, hdr, ka, epk, nil
+	return &h, hdr, st, ka, epk, nil
 }
 
 // checkTimes bounds a handshake token's iat and exp.
