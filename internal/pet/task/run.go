@@ -2,10 +2,13 @@ package task
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/xborder/xborder/internal/audit"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -216,6 +219,7 @@ func (s *Service) start(sp *Spec, a *algorithm, ag *Agreement, mine *inputRow) {
 			}
 			s.log.WarnContext(fin, "a task's run failed", "task", sp.ID, "reason", reason, "error", err)
 			if ok, _ := s.transition(fin, sp.ID, []string{StateRunning}, StateFailed, reason, s.self, set); ok {
+				s.auditEnd(fin, sp.ID, audit.ResultFailure, reason, set)
 				s.tell(fin, sp, "", "peer_failed")
 			}
 			s.stopRun(sp.ID)
@@ -233,8 +237,10 @@ func (s *Service) start(sp *Spec, a *algorithm, ag *Agreement, mine *inputRow) {
 		if dec != nil {
 			reason = dec.Code
 		}
-		if _, err := s.transition(fin, sp.ID, []string{StateRunning}, StateSucceeded, reason, s.self, set); err != nil {
+		if ok, err := s.transition(fin, sp.ID, []string{StateRunning}, StateSucceeded, reason, s.self, set); err != nil {
 			s.log.ErrorContext(fin, "recording a task's result failed", "task", sp.ID, "error", err)
+		} else if ok {
+			s.auditEnd(fin, sp.ID, audit.ResultSuccess, cmp(reason, "succeeded"), set)
 		}
 		s.stopRun(sp.ID)
 	}()
@@ -453,4 +459,17 @@ func (s *Service) Deliver(ctx context.Context, from Caller, taskID string, paylo
 	s.stats.bytesRecv.Add(int64(len(m.Data)))
 	s.stats.msgsRecv.Add(1)
 	return nil
+}
+
+// auditEnd records the end of this node's run of a task in the ledger:
+// the node is the actor, the reason the failure or the review's code, the
+// digest that of the stored metrics, decision and result. It makes the
+// task's evidence pack end where the run ended.
+func (s *Service) auditEnd(ctx context.Context, id string, res audit.Result, reason string, set map[string]string) {
+	b, _ := json.Marshal(set)
+	sum := sha256.Sum256(b)
+	if err := s.opts.Audit.Append(ctx, &audit.Event{Actor: s.self, Time: s.now().UTC(), Operation: audit.OpCompute, ObjectID: id,
+		ObjectKind: audit.KindTask, Result: res, Reason: reason, DetailsDigest: "sha256:" + hex.EncodeToString(sum[:])}); err != nil {
+		s.log.ErrorContext(ctx, "auditing the end of a task's run failed", "task", id, "error", err)
+	}
 }

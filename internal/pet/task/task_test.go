@@ -319,6 +319,11 @@ func TestPSICardinalityEndToEnd(t *testing.T) {
 	if res.PSI == nil || res.PSI.Size != 40 || res.PSI.Keys != nil {
 		t.Fatalf("result %+v", res.PSI)
 	}
+	// Each node recorded the end of its run: the reviewer with the
+	// review's code, the other with succeeded.
+	if !c.audit.has(audit.ResultSuccess, "released") || !w.nodes[didP].audit.has(audit.ResultSuccess, "succeeded") {
+		t.Error("the end of the run is not in both ledgers")
+	}
 	if !c.audit.has(audit.ResultAllow, "downloaded") {
 		t.Fatal("the download is not audited")
 	}
