@@ -191,6 +191,30 @@ type exponent interface {
 	// exp checks the encoded point in and writes in^s to out; it returns
 	// ErrBadPoint for a malformed or low-order point.
 	exp(in, out []byte) error
+	// expBatch is exp of in(i) into out(i) for i < n; hashExpBatch is
+	// hashExp of keys[i] into out(i). out(i) is pointLen bytes.
+	expBatch(n int, in, out func(int) []byte) error
+	hashExpBatch(d []byte, keys []string, out func(int) []byte) error
+}
+
+// expEach is expBatch one point at a time.
+func expEach(s exponent, n int, in, out func(int) []byte) error {
+	for i := 0; i < n; i++ {
+		if err := s.exp(in(i), out(i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// hashExpEach is hashExpBatch one key at a time.
+func hashExpEach(s exponent, d []byte, keys []string, out func(int) []byte) error {
+	for i, k := range keys {
+		if err := s.hashExp(d, k, out(i)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func newExponent(g Group) (exponent, error) {
@@ -214,6 +238,14 @@ func (r ristrettoExp) hashExp(d []byte, key string, out []byte) error {
 	p.ScalarMult(r.s, p)
 	p.Encode(out[:0:pointLen])
 	return nil
+}
+
+func (r ristrettoExp) expBatch(n int, in, out func(int) []byte) error {
+	return expEach(r, n, in, out)
+}
+
+func (r ristrettoExp) hashExpBatch(d []byte, keys []string, out func(int) []byte) error {
+	return hashExpEach(r, d, keys, out)
 }
 
 func (r ristrettoExp) exp(in, out []byte) error {
