@@ -108,24 +108,28 @@ func mulBases(ob string, out int, ab string, a int, bb string, bs int) {
 	store(ob, out, r)
 }
 
-func add(base string, out, a, bs int) {
-	load(base, a)
+func add(base string, out, a, bs int) { addBases(base, out, base, a, base, bs) }
+
+func addBases(ob string, out int, ab string, a int, bb string, bs int) {
+	load(ab, a)
 	for k := 0; k < 5; k++ {
-		p("VPADDQ %d(%s), Z%d, Z%d", off(bs, k), base, k, k)
+		p("VPADDQ %d(%s), Z%d, Z%d", off(bs, k), bb, k, k)
 	}
 	carry([5]int{0, 1, 2, 3, 4})
-	store(base, out, [5]int{0, 1, 2, 3, 4})
+	store(ob, out, [5]int{0, 1, 2, 3, 4})
 }
 
 // sub sets out = a + 4p - b.
-func sub(base string, out, a, bs int) {
-	load(base, a)
+func sub(base string, out, a, bs int) { subBases(base, out, base, a, base, bs, base, s4P) }
+
+func subBases(ob string, out int, ab string, a int, bb string, bs int, pb string, ps int) {
+	load(ab, a)
 	for k := 0; k < 5; k++ {
-		p("VPADDQ %d(%s), Z%d, Z%d", off(s4P, k), base, k, k)
-		p("VPSUBQ %d(%s), Z%d, Z%d", off(bs, k), base, k, k)
+		p("VPADDQ %d(%s), Z%d, Z%d", off(ps, k), pb, k, k)
+		p("VPSUBQ %d(%s), Z%d, Z%d", off(bs, k), bb, k, k)
 	}
 	carry([5]int{0, 1, 2, 3, 4})
-	store(base, out, [5]int{0, 1, 2, 3, 4})
+	store(ob, out, [5]int{0, 1, 2, 3, 4})
 }
 
 // cswap swaps slots x and y where Z29 is all ones.
@@ -197,6 +201,27 @@ func main() {
 	p("MOVQ b+16(FP), DX")
 	consts()
 	mulBases("DI", 0, "SI", 0, "DX", 0)
+	p("VZEROUPPER")
+	p("RET")
+
+	// func fe8Add(out, a, b *fe8)
+	fmt.Fprintf(&b, "\n// func fe8Add(out, a, b *fe8)\nTEXT ·fe8Add(SB), NOSPLIT, $0-24\n")
+	p("MOVQ out+0(FP), DI")
+	p("MOVQ a+8(FP), SI")
+	p("MOVQ b+16(FP), DX")
+	consts()
+	addBases("DI", 0, "SI", 0, "DX", 0)
+	p("VZEROUPPER")
+	p("RET")
+
+	// func fe8Sub(out, a, b, p4 *fe8): out = a + p4 - b, p4 being 4p
+	fmt.Fprintf(&b, "\n// func fe8Sub(out, a, b, p4 *fe8)\nTEXT ·fe8Sub(SB), NOSPLIT, $0-32\n")
+	p("MOVQ out+0(FP), DI")
+	p("MOVQ a+8(FP), SI")
+	p("MOVQ b+16(FP), DX")
+	p("MOVQ p4+24(FP), BX")
+	consts()
+	subBases("DI", 0, "SI", 0, "DX", 0, "BX", 0)
 	p("VZEROUPPER")
 	p("RET")
 

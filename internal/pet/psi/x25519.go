@@ -195,9 +195,11 @@ func (x *x25519Exp) hashExpBatch(d []byte, keys []string, out func(int) []byte) 
 	for lo := 0; lo < len(keys); lo += 8 {
 		us = us[:min(8, len(keys)-lo)]
 		for i := range us {
-			us[i] = encodeToCurve25519(d, []byte(keys[lo+i]))
+			us[i] = [32]byte(hashToFieldCurve25519(d, []byte(keys[lo+i])).Bytes())
 		}
-		if err := x.ladder(us, lo, out); err != nil {
+		var res [8][32]byte
+		hashX25519x8(x.masks, us, res[:len(us)])
+		if err := refuseZero(res[:len(us)], lo, out); err != nil {
 			return err
 		}
 	}
@@ -209,7 +211,13 @@ func (x *x25519Exp) hashExpBatch(d []byte, keys []string, out func(int) []byte) 
 func (x *x25519Exp) ladder(us [][32]byte, lo int, out func(int) []byte) error {
 	var res [8][32]byte
 	x25519x8(x.masks, us, res[:len(us)])
-	for i := range us {
+	return refuseZero(res[:len(us)], lo, out)
+}
+
+// refuseZero copies res[i] to out(lo+i), or returns ErrBadPoint if one is
+// all zero.
+func refuseZero(res [][32]byte, lo int, out func(int) []byte) error {
+	for i := range res {
 		if res[i] == ([32]byte{}) {
 			return ErrBadPoint
 		}

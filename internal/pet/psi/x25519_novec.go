@@ -9,3 +9,7 @@ func ladderMasks(*[32]byte) *[256]uint64 { panic("psi: no 8-way ladder on this p
 func x25519x8(*[256]uint64, [][32]byte, [][32]byte) {
 	panic("psi: no 8-way ladder on this platform")
 }
+
+func hashX25519x8(*[256]uint64, [][32]byte, [][32]byte) {
+	panic("psi: no 8-way ladder on this platform")
+}

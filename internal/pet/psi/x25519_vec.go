@@ -3,7 +3,10 @@
 package psi
 
 import (
+	"crypto/subtle"
 	"encoding/binary"
+
+	"filippo.io/edwards25519/field"
 
 	"golang.org/x/sys/cpu"
 )
@@ -92,9 +95,100 @@ func (v *fe8) lane(i int, out []byte) {
 	binary.LittleEndian.PutUint64(out[24:32], l3>>39|l4<<12)
 }
 
-// invert8 sets out = z^(p-2) lane by lane (0 stays 0).
-func invert8(out, z *fe8) {
-	var z2, z9, z11, z2_5_0, z2_10_0, z2_20_0, z2_50_0, z2_100_0, t fe8
+//go:noescape
+func fe8Add(out, a, b *fe8)
+
+// fe8Sub sets out = a - b, given p4 = 4p (fe8P4).
+//
+//go:noescape
+func fe8Sub(out, a, b, p4 *fe8)
+
+// fe8Const returns the 8-lane broadcast of the canonical element c.
+func fe8Const(c *field.Element) *fe8 {
+	var v fe8
+	b := [32]byte(c.Bytes())
+	for i := range 8 {
+		v.setLane(i, &b)
+	}
+	return &v
+}
+
+var (
+	fe8One  = fe8Const(feOne)
+	fe8J    = fe8Const(feJ)
+	fe8NegJ = fe8Const(new(field.Element).Negate(feJ))
+	fe8P4   = func() *fe8 {
+		// 4p = 2^257 - 76, limbs of 51 bits each at least 2^53 - 76.
+		var v fe8
+		for i := range 8 {
+			v[0][i] = 1<<53 - 76
+			for k := 1; k < 5; k++ {
+				v[k][i] = 1<<53 - 4
+			}
+		}
+		return &v
+	}()
+	// pMinus1 is -1, canonical.
+	pMinus1 = [32]byte(new(field.Element).Negate(feOne).Bytes())
+)
+
+// encode8 sets x1 to the affine u-coordinates of encode_to_curve
+// (encodeToCurve25519) of up to 8 field elements fs from hash_to_field,
+// lane by lane; unused lanes are garbage. Constant time, as the scalar
+// version: the square test is an exponentiation and the choice a mask.
+func encode8(x1 *fe8, fs [][32]byte) {
+	var u, tv1, xd, tv2, gxd, gx1, w, chi, x2n, xn, inv fe8
+	for i := range fs {
+		u.setLane(i, &fs[i])
+	}
+	fe8Mul(&tv1, &u, &u)
+	fe8Add(&tv1, &tv1, &tv1) // 2u²
+	fe8Add(&xd, &tv1, fe8One)
+	x1n := fe8NegJ
+	fe8Mul(&tv2, &xd, &xd)
+	fe8Mul(&gxd, &tv2, &xd)
+	fe8Mul(&gx1, fe8J, &tv1)
+	fe8Mul(&gx1, &gx1, x1n)
+	fe8Add(&gx1, &gx1, &tv2)
+	fe8Mul(&gx1, &gx1, x1n)
+	// g(x1) = gx1/gxd is a square iff gx1·gxd is: Euler's criterion.
+	fe8Mul(&w, &gx1, &gxd)
+	legendre8(&chi, &w)
+	fe8Mul(&x2n, x1n, &tv1)
+	for i := range 8 {
+		var c [32]byte
+		chi.lane(i, c[:])
+		m := -uint64(subtle.ConstantTimeCompare(c[:], pMinus1[:])) // all ones: not a square
+		for k := range 5 {
+			xn[k][i] = x1n[k][i] ^ (x1n[k][i]^x2n[k][i])&m
+		}
+	}
+	for range 3 {
+		montDouble8(&xn, &xd)
+	}
+	invert8(&inv, &xd) // 0 stays 0: infinity becomes u = 0
+	fe8Mul(x1, &xn, &inv)
+}
+
+// montDouble8 is montDouble on 8 lanes.
+func montDouble8(x, z *fe8) {
+	var xx, zz, xz, t, s fe8
+	fe8Mul(&xx, x, x)
+	fe8Mul(&zz, z, z)
+	fe8Mul(&xz, x, z)
+	fe8Sub(&t, &xx, &zz, fe8P4)
+	fe8Mul(x, &t, &t)
+	fe8Mul(&s, fe8J, &xz)
+	fe8Add(&s, &s, &xx)
+	fe8Add(&s, &s, &zz)
+	fe8Mul(&xz, &xz, &s)
+	fe8Add(&xz, &xz, &xz)
+	fe8Add(z, &xz, &xz)
+}
+
+// pow250 returns z^(2^250-1), z^2 and z^11.
+func pow250(z *fe8) (t, z2, z11 fe8) {
+	var z9, z2_5_0, z2_10_0, z2_20_0, z2_50_0, z2_100_0 fe8
 	fe8SqrN(&z2, z, 1)             // 2
 	fe8SqrN(&t, &z2, 2)            // 8
 	fe8Mul(&z9, &t, z)             // 9
@@ -115,8 +209,24 @@ func invert8(out, z *fe8) {
 	fe8Mul(&t, &t, &z2_100_0)   // 2^200 - 2^0
 	fe8SqrN(&t, &t, 50)         // 2^250 - 2^50
 	fe8Mul(&t, &t, &z2_50_0)    // 2^250 - 2^0
-	fe8SqrN(&t, &t, 5)          // 2^255 - 2^5
-	fe8Mul(out, &t, &z11)       // 2^255 - 21
+	return t, z2, z11
+}
+
+// invert8 sets out = z^(p-2) lane by lane (0 stays 0).
+func invert8(out, z *fe8) {
+	t, _, z11 := pow250(z)
+	fe8SqrN(&t, &t, 5)    // 2^255 - 2^5
+	fe8Mul(out, &t, &z11) // 2^255 - 21
+}
+
+// legendre8 sets out = z^((p-1)/2): 1, -1 or 0 in each lane.
+func legendre8(out, z *fe8) {
+	t, z2, _ := pow250(z)
+	fe8SqrN(&t, &t, 4) // 2^254 - 2^4
+	var z6 fe8
+	fe8SqrN(&z6, &z2, 1)
+	fe8Mul(&z6, &z6, &z2)
+	fe8Mul(out, &t, &z6) // 2^254 - 10
 }
 
 // ladderMasks returns the swap masks of the ladder for a clamped scalar:
@@ -151,6 +261,14 @@ func x25519x8(masks *[256]uint64, us [][32]byte, out [][32]byte) {
 	ladderFinish(&st, masks, out)
 }
 
+// hashX25519x8 computes X25519(k, encode_to_curve(fs[i])) for up to 8
+// hash_to_field outputs fs into out[i].
+func hashX25519x8(masks *[256]uint64, fs [][32]byte, out [][32]byte) {
+	var st ladder8State
+	encode8(&st.x1, fs)
+	ladderFinish(&st, masks, out)
+}
+
 // ladderFinish runs the ladder on st.x1 and writes the affine results.
 func ladderFinish(st *ladder8State, masks *[256]uint64, out [][32]byte) {
 	st.x2.setAll(1)
@@ -158,13 +276,7 @@ func ladderFinish(st *ladder8State, masks *[256]uint64, out [][32]byte) {
 	st.x3 = st.x1
 	st.z3.setAll(1)
 	st.a24.setAll(121665)
-	for i := range 8 {
-		// 4p = 2^257 - 76, limbs of 51 bits each at least 2^53 - 76.
-		st.p4[0][i] = 1<<53 - 76
-		for k := 1; k < 5; k++ {
-			st.p4[k][i] = 1<<53 - 4
-		}
-	}
+	st.p4 = *fe8P4
 	ladder8(st, masks)
 	var inv fe8
 	invert8(&inv, &st.z2)

@@ -3,8 +3,11 @@
 package psi
 
 import (
+	"fmt"
+
 	"bytes"
 	"crypto/ecdh"
+	"filippo.io/edwards25519/field"
 	"math/rand/v2"
 	"testing"
 )
@@ -54,5 +57,43 @@ func TestLadder8(t *testing.T) {
 				t.Fatalf("iter %d lane %d u %x: got %x want %x", iter, i, us[i], out[i], want)
 			}
 		}
+	}
+}
+
+// encode8 gives encode_to_curve of the scalar code, lane by lane, on the
+// RFC 9380 inputs and more.
+func TestEncode8(t *testing.T) {
+	if !haveLadder8() {
+		t.Skip("no AVX-512 IFMA")
+	}
+	d := []byte("QUUX-V01-CS02-with-curve25519_XMD:SHA-512_ELL2_NU_")
+	msgs := []string{"", "abc", "abcdef0123456789", "q128_" + string(bytes.Repeat([]byte("q"), 128)), "a512_" + string(bytes.Repeat([]byte("a"), 512))}
+	for i := range 60 {
+		msgs = append(msgs, fmt.Sprintf("m%d", i))
+	}
+	for lo := 0; lo < len(msgs); lo += 8 {
+		hi := min(lo+8, len(msgs))
+		fs := make([][32]byte, hi-lo)
+		for i := range fs {
+			fs[i] = [32]byte(hashToFieldCurve25519(d, []byte(msgs[lo+i])).Bytes())
+		}
+		var x1 fe8
+		encode8(&x1, fs)
+		for i := range fs {
+			var got [32]byte
+			x1.lane(i, got[:])
+			if want := encodeToCurve25519(d, []byte(msgs[lo+i])); got != want {
+				t.Fatalf("%q: got %x want %x", msgs[lo+i], got, want)
+			}
+		}
+	}
+	// u = 0 from hash_to_field maps to a point of low order: infinity.
+	var x1 fe8
+	encode8(&x1, make([][32]byte, 8))
+	var got [32]byte
+	x1.lane(0, got[:])
+	want := encodeU(mapToCurveElligator2(new(field.Element)))
+	if got != want {
+		t.Fatalf("u = 0: got %x want %x", got, want)
 	}
 }
