@@ -92,6 +92,40 @@ func mulBases(ob string, out int, ab string, a int, bb string, bs int) {
 			p("VPMADD52HUQ %d(%s), Z%d, %s", off(bs, j), bb, i, z(13+i+j+1))
 		}
 	}
+	reduce(ob, out)
+}
+
+// sqr sets out = a²: the 10 cross products once, doubled, then the 5
+// squares (30 multiply-adds instead of 50).
+func sqr(base string, out, a int) { sqrBases(base, out, base, a) }
+
+func sqrBases(ob string, out int, ab string, a int) {
+	load(ab, a)
+	for r := 5; r <= 22; r++ {
+		p("VPXORQ %s, %s, %s", z(r), z(r), z(r))
+	}
+	for i := 0; i < 5; i++ {
+		for j := i + 1; j < 5; j++ {
+			p("VPMADD52LUQ Z%d, Z%d, %s", j, i, z(5+i+j))
+			p("VPMADD52HUQ Z%d, Z%d, %s", j, i, z(13+i+j+1))
+		}
+	}
+	for k := 1; k <= 7; k++ { // L1..L7
+		p("VPADDQ %s, %s, %s", z(5+k), z(5+k), z(5+k))
+	}
+	for k := 2; k <= 8; k++ { // H2..H8
+		p("VPADDQ %s, %s, %s", z(13+k), z(13+k), z(13+k))
+	}
+	for i := 0; i < 5; i++ {
+		p("VPMADD52LUQ Z%d, Z%d, %s", i, i, z(5+2*i))
+		p("VPMADD52HUQ Z%d, Z%d, %s", i, i, z(13+2*i+1))
+	}
+	reduce(ob, out)
+}
+
+// reduce folds the columns L0..L8 (Z5..Z13) and H1..H9 (Z14..Z22), each
+// below 2^57, into out.
+func reduce(ob string, out int) {
 	// column k = L_k + 2·H_k
 	for k := 1; k <= 8; k++ {
 		p("VPSLLQ $1, %s, %s", z(13+k), z(13+k))
@@ -171,15 +205,15 @@ func main() {
 	sub(d, sB, sX2, sZ2)
 	add(d, sC, sX3, sZ3)
 	sub(d, sD, sX3, sZ3)
-	mul(d, sAA, sA, sA)
-	mul(d, sBB, sB, sB)
+	sqr(d, sAA, sA)
+	sqr(d, sBB, sB)
 	mul(d, sDA, sD, sA)
 	mul(d, sCB, sC, sB)
 	sub(d, sE, sAA, sBB)
 	add(d, sX3, sDA, sCB)
-	mul(d, sX3, sX3, sX3)
+	sqr(d, sX3, sX3)
 	sub(d, sZ3, sDA, sCB)
-	mul(d, sZ3, sZ3, sZ3)
+	sqr(d, sZ3, sZ3)
 	mul(d, sZ3, sZ3, sX1)
 	mul(d, sX2, sAA, sBB)
 	mul(d, sT, sE, sA24)
@@ -231,11 +265,11 @@ func main() {
 	p("MOVQ a+8(FP), SI")
 	p("MOVQ n+16(FP), CX")
 	consts()
-	mulBases("DI", 0, "SI", 0, "SI", 0)
+	sqrBases("DI", 0, "SI", 0)
 	p("DECQ CX")
 	p("JZ sqrdone")
 	fmt.Fprintf(&b, "sqrloop:\n")
-	mulBases("DI", 0, "DI", 0, "DI", 0)
+	sqrBases("DI", 0, "DI", 0)
 	p("DECQ CX")
 	p("JNZ sqrloop")
 	fmt.Fprintf(&b, "sqrdone:\n")
