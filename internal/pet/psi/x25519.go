@@ -170,9 +170,9 @@ func (x *x25519Exp) expBatch(n int, in, out func(int) []byte) error {
 	if x.masks == nil {
 		return expEach(x, n, in, out)
 	}
-	us := make([][32]byte, min(n, 8))
-	for lo := 0; lo < n; lo += 8 {
-		us = us[:min(8, n-lo)]
+	us := make([][32]byte, min(n, vecBatch))
+	for lo := 0; lo < n; lo += vecBatch {
+		us = us[:min(vecBatch, n-lo)]
 		for i := range us {
 			u := in(lo + i)
 			if err := decodeU(u); err != nil {
@@ -191,14 +191,16 @@ func (x *x25519Exp) hashExpBatch(d []byte, keys []string, out func(int) []byte) 
 	if x.masks == nil {
 		return hashExpEach(x, d, keys, out)
 	}
-	us := make([][32]byte, min(len(keys), 8))
-	for lo := 0; lo < len(keys); lo += 8 {
-		us = us[:min(8, len(keys)-lo)]
+	us := make([][32]byte, min(len(keys), vecBatch))
+	var res [vecBatch][32]byte
+	for lo := 0; lo < len(keys); lo += vecBatch {
+		us = us[:min(vecBatch, len(keys)-lo)]
 		for i := range us {
 			us[i] = [32]byte(hashToFieldCurve25519(d, []byte(keys[lo+i])).Bytes())
 		}
-		var res [8][32]byte
-		hashX25519x8(x.masks, us, res[:len(us)])
+		if err := hashX25519xN(x.masks, us, res[:len(us)]); err != nil {
+			return err
+		}
 		if err := refuseZero(res[:len(us)], lo, out); err != nil {
 			return err
 		}
@@ -209,8 +211,10 @@ func (x *x25519Exp) hashExpBatch(d []byte, keys []string, out func(int) []byte) 
 // ladder writes X25519(k, us[i]) to out(lo+i), refusing all-zero results
 // as crypto/ecdh does (u of low order, or the encoding of infinity).
 func (x *x25519Exp) ladder(us [][32]byte, lo int, out func(int) []byte) error {
-	var res [8][32]byte
-	x25519x8(x.masks, us, res[:len(us)])
+	var res [vecBatch][32]byte
+	if err := x25519xN(x.masks, us, res[:len(us)]); err != nil {
+		return err
+	}
 	return refuseZero(res[:len(us)], lo, out)
 }
 

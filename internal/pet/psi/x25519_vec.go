@@ -132,21 +132,27 @@ var (
 	pMinus1 = [32]byte(new(field.Element).Negate(feOne).Bytes())
 )
 
-// encode8 sets x1 to the affine u-coordinates of encode_to_curve
+// encodeProj sets xn/xd to the u-coordinates of encode_to_curve
 // (encodeToCurve25519) of up to 8 field elements fs from hash_to_field,
-// lane by lane; unused lanes are garbage. Constant time, as the scalar
-// version: the square test is an exponentiation and the choice a mask.
-func encode8(x1 *fe8, fs [][32]byte) {
-	var u, tv1, xd, tv2, gxd, gx1, w, chi, x2n, xn, inv fe8
-	for i := range fs {
-		u.setLane(i, &fs[i])
+// before the final inversion; lanes past len(fs) get u = 1. Constant time,
+// as the scalar version: the square test is an exponentiation and the
+// choice a mask.
+func encodeProj(xn, xd *fe8, fs [][32]byte) {
+	var u, tv1, tv2, gxd, gx1, w, chi, x2n fe8
+	one := [32]byte{1}
+	for i := range 8 {
+		if i < len(fs) {
+			u.setLane(i, &fs[i])
+		} else {
+			u.setLane(i, &one)
+		}
 	}
 	fe8Mul(&tv1, &u, &u)
 	fe8Add(&tv1, &tv1, &tv1) // 2u²
-	fe8Add(&xd, &tv1, fe8One)
+	fe8Add(xd, &tv1, fe8One)
 	x1n := fe8NegJ
-	fe8Mul(&tv2, &xd, &xd)
-	fe8Mul(&gxd, &tv2, &xd)
+	fe8Mul(&tv2, xd, xd)
+	fe8Mul(&gxd, &tv2, xd)
 	fe8Mul(&gx1, fe8J, &tv1)
 	fe8Mul(&gx1, &gx1, x1n)
 	fe8Add(&gx1, &gx1, &tv2)
@@ -164,10 +170,25 @@ func encode8(x1 *fe8, fs [][32]byte) {
 		}
 	}
 	for range 3 {
-		montDouble8(&xn, &xd)
+		montDouble8(xn, xd)
 	}
-	invert8(&inv, &xd) // 0 stays 0: infinity becomes u = 0
-	fe8Mul(x1, &xn, &inv)
+}
+
+// encodeN sets x1[g] to the affine u-coordinates of encode_to_curve of
+// fs[8g:8g+8], len(fs) ≤ 8·len(x1) ≤ vecBatch, with one inversion for
+// all. It returns ErrBadPoint if one is the point at infinity.
+func encodeN(x1 []fe8, fs [][32]byte) error {
+	var xn, xd [vecBatch / 8]fe8
+	for g := range x1 {
+		encodeProj(&xn[g], &xd[g], fs[min(8*g, len(fs)):min(8*g+8, len(fs))])
+	}
+	if err := batchInvert8(xd[:len(x1)], len(fs)); err != nil {
+		return err
+	}
+	for g := range x1 {
+		fe8Mul(&x1[g], &xn[g], &xd[g])
+	}
+	return nil
 }
 
 // montDouble8 is montDouble on 8 lanes.
@@ -244,44 +265,100 @@ func ladderMasks(k *[32]byte) *[256]uint64 {
 	return &m
 }
 
-// x25519x8 computes X25519(k, u_i) for up to 8 canonical u-coordinates
-// into out[i] (32 bytes each); masks come from ladderMasks of the clamped
-// scalar. Unused lanes compute on u = 9.
-func x25519x8(masks *[256]uint64, us [][32]byte, out [][32]byte) {
-	var st ladder8State
-	var nine [32]byte
-	nine[0] = 9
-	for i := range 8 {
+// vecBatch is the most points the vector code takes at once: 8 groups of
+// 8 lanes, whose inversions share one (Montgomery's trick).
+const vecBatch = 64
+
+// x25519xN computes X25519(k, us[i]) into out[i] for up to vecBatch
+// canonical u-coordinates; masks come from ladderMasks of the clamped
+// scalar. It returns ErrBadPoint if a result is the point at infinity
+// (u of low order).
+func x25519xN(masks *[256]uint64, us [][32]byte, out [][32]byte) error {
+	var x1 [vecBatch / 8]fe8
+	nine := [32]byte{9}
+	g := (len(us) + 7) / 8
+	for i := range 8 * g {
 		if i < len(us) {
-			st.x1.setLane(i, &us[i])
+			x1[i/8].setLane(i%8, &us[i])
 		} else {
-			st.x1.setLane(i, &nine)
+			x1[i/8].setLane(i%8, &nine)
 		}
 	}
-	ladderFinish(&st, masks, out)
+	return ladderN(masks, x1[:g], len(us), out)
 }
 
-// hashX25519x8 computes X25519(k, encode_to_curve(fs[i])) for up to 8
-// hash_to_field outputs fs into out[i].
-func hashX25519x8(masks *[256]uint64, fs [][32]byte, out [][32]byte) {
+// hashX25519xN computes X25519(k, encode_to_curve(fs[i])) into out[i] for
+// up to vecBatch hash_to_field outputs fs.
+func hashX25519xN(masks *[256]uint64, fs [][32]byte, out [][32]byte) error {
+	var x1 [vecBatch / 8]fe8
+	g := (len(fs) + 7) / 8
+	if err := encodeN(x1[:g], fs); err != nil {
+		return err
+	}
+	return ladderN(masks, x1[:g], len(fs), out)
+}
+
+// ladderN runs the ladder on each group x1[g] and writes the first n
+// affine results to out, with one inversion for all.
+func ladderN(masks *[256]uint64, x1 []fe8, n int, out [][32]byte) error {
 	var st ladder8State
-	encode8(&st.x1, fs)
-	ladderFinish(&st, masks, out)
-}
-
-// ladderFinish runs the ladder on st.x1 and writes the affine results.
-func ladderFinish(st *ladder8State, masks *[256]uint64, out [][32]byte) {
-	st.x2.setAll(1)
-	st.z2 = fe8{}
-	st.x3 = st.x1
-	st.z3.setAll(1)
+	var xs, zs [vecBatch / 8]fe8
 	st.a24.setAll(121665)
 	st.p4 = *fe8P4
-	ladder8(st, masks)
-	var inv fe8
-	invert8(&inv, &st.z2)
-	fe8Mul(&inv, &inv, &st.x2)
-	for i := range out {
-		inv.lane(i, out[i][:])
+	for g := range x1 {
+		st.x1 = x1[g]
+		st.x2.setAll(1)
+		st.z2 = fe8{}
+		st.x3 = x1[g]
+		st.z3.setAll(1)
+		ladder8(&st, masks)
+		xs[g], zs[g] = st.x2, st.z2
 	}
+	if err := batchInvert8(zs[:len(x1)], n); err != nil {
+		return err
+	}
+	for g := range x1 {
+		fe8Mul(&xs[g], &xs[g], &zs[g])
+		for i := 0; i < 8 && 8*g+i < n; i++ {
+			xs[g].lane(i, out[8*g+i][:])
+		}
+	}
+	return nil
+}
+
+// batchInvert8 inverts every lane of zs with one inversion (Montgomery's
+// trick). A zero among the first n lanes (lane i of zs[g] is number
+// 8g+i) returns ErrBadPoint: it is the point at infinity, whose encoding
+// is refused; a zero lane past n (padding) is set to 1.
+func batchInvert8(zs []fe8, n int) error {
+	for g := range zs {
+		for i := range 8 {
+			var c [32]byte
+			zs[g].lane(i, c[:])
+			if c != ([32]byte{}) {
+				continue
+			}
+			if 8*g+i < n {
+				return ErrBadPoint
+			}
+			zs[g][0][i] = 1
+			for k := 1; k < 5; k++ {
+				zs[g][k][i] = 0
+			}
+		}
+	}
+	var pre [vecBatch / 8]fe8 // pre[g] = zs[0]·…·zs[g]
+	pre[0] = zs[0]
+	for g := 1; g < len(zs); g++ {
+		fe8Mul(&pre[g], &pre[g-1], &zs[g])
+	}
+	var inv, t fe8
+	invert8(&inv, &pre[len(zs)-1])
+	for g := len(zs) - 1; g > 0; g-- {
+		fe8Mul(&t, &inv, &pre[g-1]) // 1/zs[g]
+		fe8Mul(&inv, &inv, &zs[g])  // 1/(zs[0]·…·zs[g-1])
+		zs[g] = t
+	}
+	zs[0] = inv
+	return nil
 }
