@@ -86,10 +86,14 @@ func mulBases(ob string, out int, ab string, a int, bb string, bs int) {
 	for r := 5; r <= 22; r++ {
 		p("VPXORQ %s, %s, %s", z(r), z(r), z(r))
 	}
+	// b in Z24..Z28: five loads instead of fifty memory operands.
+	for j := 0; j < 5; j++ {
+		p("VMOVDQU64 %d(%s), Z%d", off(bs, j), bb, 24+j)
+	}
 	for j := 0; j < 5; j++ {
 		for i := 0; i < 5; i++ {
-			p("VPMADD52LUQ %d(%s), Z%d, %s", off(bs, j), bb, i, z(5+i+j))
-			p("VPMADD52HUQ %d(%s), Z%d, %s", off(bs, j), bb, i, z(13+i+j+1))
+			p("VPMADD52LUQ Z%d, Z%d, %s", 24+j, i, z(5+i+j))
+			p("VPMADD52HUQ Z%d, Z%d, %s", 24+j, i, z(13+i+j+1))
 		}
 	}
 	reduce(ob, out)
