@@ -5,8 +5,8 @@
 //
 // A field element of 8 lanes (fe8) is 5 limbs of 51 bits, limb k of the 8
 // lanes in one 64-byte vector: 320 bytes. Values stored in an fe8 always
-// have limbs below 2^51 + 2^16, so any of them may feed VPMADD52[LH]UQ,
-// which reads the low 52 bits of its inputs.
+// have limbs below 2^51 + 2^16 (see carry), so any of them may feed
+// VPMADD52[LH]UQ, which reads the low 52 bits of its inputs.
 package main
 
 import (
@@ -48,18 +48,20 @@ func off(slot, limb int) int { return slot*fe + limb*64 }
 // Registers: Z31 mask 2^51-1, Z30 broadcast 19, Z29 swap mask.
 func z(i int) string { return fmt.Sprintf("Z%d", i) }
 
-// carry normalises Z0..Z4 (limbs below 2^62) to limbs below 2^51, except
-// limb 0 below 2^51 + 19·2^11.
-func carry(r [5]int) {
-	for k := 0; k < 4; k++ {
-		p("VPSRLQ $51, %s, Z23", z(r[k]))
+// carry normalises r (limbs below 2^62) in one parallel round: every
+// limb gives its bits from 51 up to the next (limb 4's, times 19, to limb
+// 0) at once, so the round is 3 instructions deep instead of a chain of
+// 15. Out: limbs below 2^51 + 2^11, limb 0 below 2^51 + 19·2^11: all
+// below 2^52, as the multiply-adds need. t are 5 free registers.
+func carry(r, t [5]int) {
+	for k := 0; k < 5; k++ {
+		p("VPSRLQ $51, %s, %s", z(r[k]), z(t[k]))
 		p("VPANDQ Z31, %s, %s", z(r[k]), z(r[k]))
-		p("VPADDQ Z23, %s, %s", z(r[k+1]), z(r[k+1]))
 	}
-	p("VPSRLQ $51, %s, Z23", z(r[4]))
-	p("VPANDQ Z31, %s, %s", z(r[4]), z(r[4]))
-	p("VPMULLQ Z30, Z23, Z23")
-	p("VPADDQ Z23, %s, %s", z(r[0]), z(r[0]))
+	p("VPMULLQ Z30, %s, %s", z(t[4]), z(t[4]))
+	for k := 0; k < 5; k++ {
+		p("VPADDQ %s, %s, %s", z(t[(k+4)%5]), z(r[k]), z(r[k]))
+	}
 }
 
 func load(base string, slot int) {
@@ -142,7 +144,7 @@ func reduce(ob string, out int) {
 		p("VPADDQ %s, %s, %s", z(cols[k+5]), z(cols[k]), z(cols[k]))
 	}
 	r := [5]int{5, 6, 7, 8, 9}
-	carry(r)
+	carry(r, [5]int{10, 11, 12, 13, 14})
 	store(ob, out, r)
 }
 
@@ -153,7 +155,7 @@ func addBases(ob string, out int, ab string, a int, bb string, bs int) {
 	for k := 0; k < 5; k++ {
 		p("VPADDQ %d(%s), Z%d, Z%d", off(bs, k), bb, k, k)
 	}
-	carry([5]int{0, 1, 2, 3, 4})
+	carry([5]int{0, 1, 2, 3, 4}, [5]int{5, 6, 7, 8, 9})
 	store(ob, out, [5]int{0, 1, 2, 3, 4})
 }
 
@@ -166,7 +168,7 @@ func subBases(ob string, out int, ab string, a int, bb string, bs int, pb string
 		p("VPADDQ %d(%s), Z%d, Z%d", off(ps, k), pb, k, k)
 		p("VPSUBQ %d(%s), Z%d, Z%d", off(bs, k), bb, k, k)
 	}
-	carry([5]int{0, 1, 2, 3, 4})
+	carry([5]int{0, 1, 2, 3, 4}, [5]int{5, 6, 7, 8, 9})
 	store(ob, out, [5]int{0, 1, 2, 3, 4})
 }
 
