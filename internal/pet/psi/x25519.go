@@ -35,7 +35,11 @@ var (
 // GF(2^255-19) with count 1 and L = 48: 48 bytes of expand_message_xmd,
 // read big-endian and reduced mod p.
 func hashToFieldCurve25519(dst, msg []byte) *field.Element {
-	b := expandXMD(dst, msg, 48)
+	return fieldFromXMD(expandXMD(dst, msg, 48))
+}
+
+// fieldFromXMD reads 48 bytes of expand_message_xmd as hash_to_field does.
+func fieldFromXMD(b []byte) *field.Element {
 	var wide [64]byte // little-endian
 	for i := range b {
 		wide[i] = b[len(b)-1-i]
@@ -193,10 +197,13 @@ func (x *x25519Exp) hashExpBatch(d []byte, keys []string, out func(int) []byte) 
 	}
 	us := make([][32]byte, min(len(keys), vecBatch))
 	var res [vecBatch][32]byte
+	x8 := newXMD(d)
+	var buf []byte
 	for lo := 0; lo < len(keys); lo += vecBatch {
 		us = us[:min(vecBatch, len(keys)-lo)]
 		for i := range us {
-			us[i] = [32]byte(hashToFieldCurve25519(d, []byte(keys[lo+i])).Bytes())
+			buf = x8.expand(buf[:0], []byte(keys[lo+i]), 48)
+			us[i] = [32]byte(fieldFromXMD(buf).Bytes())
 		}
 		if err := hashX25519xN(x.masks, us, res[:len(us)]); err != nil {
 			return err
