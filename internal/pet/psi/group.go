@@ -47,6 +47,14 @@ type xmd struct {
 	suffix         []byte // DST' = DST || I2OSP(len(DST), 1)
 	lib            [3]byte
 	b0, bi, xorBuf [64]byte
+	msg            []byte
+}
+
+// expandString is expand of a string message, copied into a reused buffer
+// rather than converted (which allocates).
+func (x *xmd) expandString(out []byte, msg string, n int) []byte {
+	x.msg = append(x.msg[:0], msg...)
+	return x.expand(out, x.msg, n)
 }
 
 func newXMD(dst []byte) *xmd {
@@ -280,7 +288,7 @@ func (r ristrettoExp) hashExpBatch(d []byte, keys []string, out func(int) []byte
 	var buf []byte
 	p := ristretto255.NewElement()
 	for i, k := range keys {
-		buf = x.expand(buf[:0], []byte(k), 64)
+		buf = x.expandString(buf[:0], k, 64)
 		p.FromUniformBytes(buf)
 		p.ScalarMult(r.s, p)
 		p.Encode(out(i)[:0:pointLen])

@@ -216,7 +216,7 @@ func RunA(ctx context.Context, c Config, conn Conn, keys []string) (*Result, err
 		matchA []string
 		matchB []uint32
 		agg    = ciphertext{ristretto255.NewElement().Zero(), ristretto255.NewElement().Zero()}
-		seen   = make(map[[TagLen]byte]struct{})
+		seen   = make(map[[TagLen]byte]struct{}, len(keys)) // a hint: B's size is not known yet
 		bPos   = 0
 	)
 	for {

@@ -202,7 +202,7 @@ func (x *x25519Exp) hashExpBatch(d []byte, keys []string, out func(int) []byte) 
 	for lo := 0; lo < len(keys); lo += vecBatch {
 		us = us[:min(vecBatch, len(keys)-lo)]
 		for i := range us {
-			buf = x8.expand(buf[:0], []byte(keys[lo+i]), 48)
+			buf = x8.expandString(buf[:0], keys[lo+i], 48)
 			us[i] = [32]byte(fieldFromXMD(buf).Bytes())
 		}
 		if err := hashX25519xN(x.masks, us, res[:len(us)]); err != nil {
