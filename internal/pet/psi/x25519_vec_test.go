@@ -120,3 +120,51 @@ func TestEncodeN(t *testing.T) {
 		}
 	}
 }
+
+// FuzzLadderN compares the 8-way ladder with crypto/ecdh on
+// fuzzer-chosen scalars and u-coordinates (reduced below 2^255; non-
+// canonical values are refused before the ladder, so they are skipped).
+func FuzzLadderN(f *testing.F) {
+	f.Add(make([]byte, 32), []byte{9})
+	f.Add(bytes.Repeat([]byte{0xff}, 32), bytes.Repeat([]byte{0xee}, 70))
+	f.Fuzz(func(t *testing.T, seed, us []byte) {
+		if !haveLadder8() || len(seed) != 32 {
+			t.Skip()
+		}
+		k, err := ecdh.X25519().NewPrivateKey(seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pts [][32]byte
+		for len(us) > 0 && len(pts) < vecBatch {
+			var u [32]byte
+			n := copy(u[:], us)
+			us = us[n:]
+			u[31] &= 0x7f
+			if decodeU(u[:]) != nil {
+				continue
+			}
+			pts = append(pts, u)
+		}
+		if len(pts) == 0 {
+			return
+		}
+		out := make([][32]byte, len(pts))
+		err = x25519xN(ladderMasks(clamp([32]byte(seed))), pts, out)
+		bad := false
+		for i := range pts {
+			pub, _ := ecdh.X25519().NewPublicKey(pts[i][:])
+			want, e := k.ECDH(pub)
+			if e != nil {
+				bad = true
+				continue
+			}
+			if err == nil && !bytes.Equal(out[i][:], want) {
+				t.Fatalf("u %x: got %x want %x", pts[i], out[i], want)
+			}
+		}
+		if bad != (err == ErrBadPoint) || (err != nil && err != ErrBadPoint) {
+			t.Fatalf("low order %v, got %v", bad, err)
+		}
+	})
+}
