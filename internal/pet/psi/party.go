@@ -135,12 +135,7 @@ func send(ctx context.Context, conn Conn, m *Message) error {
 
 // maskKeys fills out with H(k)^s for keys[lo:hi].
 func maskKeys(d []byte, s exponent, keys []string, lo, hi int, out []byte, w int) error {
-	for i := lo; i < hi; i++ {
-		if err := s.hashExp(d, keys[i], out[(i-lo)*w:(i-lo)*w+pointLen]); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.hashExpBatch(d, keys[lo:hi], func(i int) []byte { return out[i*w : i*w+pointLen] })
 }
 
 // RunA runs party A over conn with its keys.
@@ -221,7 +216,7 @@ func RunA(ctx context.Context, c Config, conn Conn, keys []string) (*Result, err
 		matchA []string
 		matchB []uint32
 		agg    = ciphertext{ristretto255.NewElement().Zero(), ristretto255.NewElement().Zero()}
-		seen   = make(map[[TagLen]byte]struct{})
+		seen   = make(map[[TagLen]byte]struct{}, len(keys)) // a hint: B's size is not known yet
 		bPos   = 0
 	)
 	for {
@@ -237,15 +232,17 @@ func RunA(ctx context.Context, c Config, conn Conn, keys []string) (*Result, err
 			cts = make([]ciphertext, n)
 		}
 		err = parallel(n, func(lo, hi int) error {
-			var buf [pointLen]byte
+			buf := make([]byte, (hi-lo)*pointLen)
+			err := a.expBatch(hi-lo,
+				func(i int) []byte { return m.Items[(lo+i)*w : (lo+i)*w+pointLen] },
+				func(i int) []byte { return buf[i*pointLen : (i+1)*pointLen] })
+			if err != nil {
+				return err
+			}
 			for i := lo; i < hi; i++ {
-				it := m.Items[i*w : (i+1)*w]
-				err := a.exp(it[:pointLen], buf[:])
-				if err != nil {
-					return err
-				}
-				got[i] = [TagLen]byte(buf[:TagLen])
+				got[i] = [TagLen]byte(buf[(i-lo)*pointLen:])
 				if cts != nil {
+					it := m.Items[i*w : (i+1)*w]
 					if cts[i], err = decodeCiphertext(it[pointLen:]); err != nil {
 						return err
 					}
@@ -424,12 +421,14 @@ func RunB(ctx context.Context, c Config, conn Conn, keys []string, values []uint
 		n := m.Count()
 		out := make([]byte, n*TagLen)
 		err = parallel(n, func(lo, hi int) error {
-			var buf [pointLen]byte
+			buf := make([]byte, (hi-lo)*pointLen)
+			err := b.expBatch(hi-lo, func(i int) []byte { return m.Item(lo + i) },
+				func(i int) []byte { return buf[i*pointLen : (i+1)*pointLen] })
+			if err != nil {
+				return err
+			}
 			for i := lo; i < hi; i++ {
-				if err := b.exp(m.Item(i), buf[:]); err != nil {
-					return err
-				}
-				copy(out[i*TagLen:], buf[:TagLen])
+				copy(out[i*TagLen:(i+1)*TagLen], buf[(i-lo)*pointLen:])
 			}
 			return nil
 		})

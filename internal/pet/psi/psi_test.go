@@ -151,6 +151,15 @@ func TestExpandXMD(t *testing.T) {
 	if got := hex.EncodeToString(expandXMD(d, []byte("abc"), 128)); got != want {
 		t.Errorf("abc, 128 bytes: got %s", got)
 	}
+	// One xmd reused for several messages and lengths, appending.
+	x := newXMD(d)
+	out := []byte("prefix")
+	out = x.expand(out, []byte("abc"), 128)
+	out = x.expand(out, []byte(""), 32)
+	out = x.expand(out, []byte("abc"), 32)
+	if got := hex.EncodeToString(out[6:]); got != want+"6b9a7312411d92f921c6f68ca0b6380730a1a4d982c507211a90964c394179ba"+"0da749f12fbe5483eb066a5f595055679b976e93abe9be6f0f6318bce7aca8dc" || string(out[:6]) != "prefix" {
+		t.Errorf("reused: got %x", out)
+	}
 }
 
 func TestDomainSeparation(t *testing.T) {

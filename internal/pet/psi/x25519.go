@@ -35,7 +35,11 @@ var (
 // GF(2^255-19) with count 1 and L = 48: 48 bytes of expand_message_xmd,
 // read big-endian and reduced mod p.
 func hashToFieldCurve25519(dst, msg []byte) *field.Element {
-	b := expandXMD(dst, msg, 48)
+	return fieldFromXMD(expandXMD(dst, msg, 48))
+}
+
+// fieldFromXMD reads 48 bytes of expand_message_xmd as hash_to_field does.
+func fieldFromXMD(b []byte) *field.Element {
 	var wide [64]byte // little-endian
 	for i := range b {
 		wide[i] = b[len(b)-1-i]
@@ -103,19 +107,34 @@ func encodeU(xn, xd *field.Element) [32]byte {
 	return [32]byte(new(field.Element).Multiply(xn, xd).Bytes())
 }
 
-// x25519Exp is a secret X25519 exponent.
-type x25519Exp struct{ k *ecdh.PrivateKey }
+// x25519Exp is a secret X25519 exponent. With masks set (CPUs with
+// AVX-512 IFMA) the batch methods run the 8-way ladder of x25519_vec.go,
+// otherwise crypto/ecdh one point at a time.
+type x25519Exp struct {
+	k     *ecdh.PrivateKey
+	masks *[256]uint64 // ladder swap masks of the clamped scalar, or nil
+}
 
 func newX25519Exp() (*x25519Exp, error) {
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return nil, err
 	}
+	return newX25519ExpFrom(b, haveLadder8())
+}
+
+// newX25519ExpFrom makes the exponent of the 32-byte secret b (clamped
+// as RFC 7748 says), with or without the 8-way ladder.
+func newX25519ExpFrom(b [32]byte, vec bool) (*x25519Exp, error) {
 	k, err := ecdh.X25519().NewPrivateKey(b[:])
 	if err != nil {
 		return nil, err
 	}
-	return &x25519Exp{k}, nil
+	x := &x25519Exp{k: k}
+	if vec {
+		x.masks = ladderMasks(clamp(b))
+	}
+	return x, nil
 }
 
 // decodeU checks that b is a canonical u-coordinate (below p, bit 255
@@ -149,4 +168,79 @@ func (x *x25519Exp) exp(u []byte, out []byte) error {
 func (x *x25519Exp) hashExp(d []byte, key string, out []byte) error {
 	u := encodeToCurve25519(d, []byte(key))
 	return x.exp(u[:], out)
+}
+
+func (x *x25519Exp) expBatch(n int, in, out func(int) []byte) error {
+	if x.masks == nil {
+		return expEach(x, n, in, out)
+	}
+	us := make([][32]byte, min(n, vecBatch))
+	for lo := 0; lo < n; lo += vecBatch {
+		us = us[:min(vecBatch, n-lo)]
+		for i := range us {
+			u := in(lo + i)
+			if err := decodeU(u); err != nil {
+				return err
+			}
+			us[i] = [32]byte(u)
+		}
+		if err := x.ladder(us, lo, out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (x *x25519Exp) hashExpBatch(d []byte, keys []string, out func(int) []byte) error {
+	if x.masks == nil {
+		return hashExpEach(x, d, keys, out)
+	}
+	us := make([][32]byte, min(len(keys), vecBatch))
+	var res [vecBatch][32]byte
+	x8 := newXMD(d)
+	var buf []byte
+	for lo := 0; lo < len(keys); lo += vecBatch {
+		us = us[:min(vecBatch, len(keys)-lo)]
+		for i := range us {
+			buf = x8.expandString(buf[:0], keys[lo+i], 48)
+			us[i] = [32]byte(fieldFromXMD(buf).Bytes())
+		}
+		if err := hashX25519xN(x.masks, us, res[:len(us)]); err != nil {
+			return err
+		}
+		if err := refuseZero(res[:len(us)], lo, out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ladder writes X25519(k, us[i]) to out(lo+i), refusing all-zero results
+// as crypto/ecdh does (u of low order, or the encoding of infinity).
+func (x *x25519Exp) ladder(us [][32]byte, lo int, out func(int) []byte) error {
+	var res [vecBatch][32]byte
+	if err := x25519xN(x.masks, us, res[:len(us)]); err != nil {
+		return err
+	}
+	return refuseZero(res[:len(us)], lo, out)
+}
+
+// refuseZero copies res[i] to out(lo+i), or returns ErrBadPoint if one is
+// all zero.
+func refuseZero(res [][32]byte, lo int, out func(int) []byte) error {
+	for i := range res {
+		if res[i] == ([32]byte{}) {
+			return ErrBadPoint
+		}
+		copy(out(lo+i), res[i][:])
+	}
+	return nil
+}
+
+// clamp returns the X25519 clamping of a 32-byte secret (RFC 7748, 5).
+func clamp(seed [32]byte) *[32]byte {
+	seed[0] &= 248
+	seed[31] &= 127
+	seed[31] |= 64
+	return &seed
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 
 	"encoding/hex"
 	"filippo.io/edwards25519/field"
@@ -127,6 +128,86 @@ func TestX25519PartiesRefuseBadPoints(t *testing.T) {
 		pts, _ := (&Message{Session: "s", Mode: ModeIntersection, Group: GroupX25519, Step: StepMaskedB, Last: true, Items: u}).MarshalBinary()
 		if _, err := RunA(context.Background(), c, &fakeConn{in: [][]byte{tags, pts}}, []string{"k"}); !errors.Is(err, ErrBadPoint) {
 			t.Errorf("A, %s: got %v", name, err)
+		}
+	}
+}
+
+// expVariants returns the exponent of one secret with crypto/ecdh and,
+// where the CPU runs it, with the 8-way ladder.
+func expVariants(t *testing.T, seed [32]byte) map[string]*x25519Exp {
+	t.Helper()
+	v := map[string]*x25519Exp{}
+	var err error
+	if v["ecdh"], err = newX25519ExpFrom(seed, false); err != nil {
+		t.Fatal(err)
+	}
+	if haveLadder8() {
+		if v["ladder8"], err = newX25519ExpFrom(seed, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return v
+}
+
+// The batch methods give what hashExp and exp give one at a time, in
+// both implementations, for batch lengths around the 8 lanes and the
+// vecBatch points of one inversion.
+func TestX25519BatchMatchesSingle(t *testing.T) {
+	d := []byte("xborder-psi-v1:curve25519_XMD:SHA-512_ELL2_NU_:s")
+	for _, n := range []int{0, 1, 2, 7, 8, 9, 15, 17, 63, 64, 65, 130} {
+		var seed [32]byte
+		seed[0], seed[31] = byte(n), 0xa5
+		keys := make([]string, n)
+		for i := range keys {
+			keys[i] = fmt.Sprintf("key-%d-%d", n, i)
+		}
+		for name, x := range expVariants(t, seed) {
+			hashed := make([]byte, n*32)
+			if err := x.hashExpBatch(d, keys, func(i int) []byte { return hashed[i*32 : (i+1)*32] }); err != nil {
+				t.Fatal(err)
+			}
+			again := make([]byte, n*32)
+			if err := x.expBatch(n, func(i int) []byte { return hashed[i*32 : (i+1)*32] }, func(i int) []byte { return again[i*32 : (i+1)*32] }); err != nil {
+				t.Fatal(err)
+			}
+			for i, k := range keys {
+				var h, e [32]byte
+				if err := x.hashExp(d, k, h[:]); err != nil {
+					t.Fatal(err)
+				}
+				if err := x.exp(h[:], e[:]); err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(h[:], hashed[i*32:(i+1)*32]) || !bytes.Equal(e[:], again[i*32:(i+1)*32]) {
+					t.Fatalf("%s, n %d, key %d: batch differs from single", name, n, i)
+				}
+			}
+		}
+	}
+}
+
+// A low-order or non-canonical point anywhere in a batch fails the batch.
+func TestX25519BatchRefusesBadPoints(t *testing.T) {
+	order8 := leHex(t, "57119fd0dd4e22d8868e1c58c45c44045bef839c55b1d0b1248c50a3bc959c5f")
+	p := leHex(t, "7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffed")
+	one := make([]byte, 32)
+	one[0] = 1
+	good := make([]byte, 32)
+	good[0] = 9
+	for name, x := range expVariants(t, [32]byte{1, 2, 3}) {
+		for bad, u := range map[string][]byte{"zero": make([]byte, 32), "one": one, "order 8": order8, "p": p} {
+			for _, at := range []int{0, 5, 10} {
+				out := make([]byte, 32)
+				in := func(i int) []byte {
+					if i == at {
+						return u
+					}
+					return good
+				}
+				if err := x.expBatch(11, in, func(int) []byte { return out }); err != ErrBadPoint {
+					t.Errorf("%s, %s at %d: got %v", name, bad, at, err)
+				}
+			}
 		}
 	}
 }
