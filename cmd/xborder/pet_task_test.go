@@ -85,46 +85,14 @@ func TestPetOverNodes(t *testing.T) {
 		t.Fatalf("unknown task: exit %d %s", code, stderr)
 	}
 
-	type res struct {
-		out, stderr string
-		code        int
-	}
-	done := make(chan res, 1)
+	done := make(chan cliResult, 1)
 	go func() {
 		out, stderr, code := xb(t, dir, "pet", "psi", "--node", nl.Management, "--token", nl.AdminToken, "--agreement", agreement,
 			"--peer", cn.DID, "--key", "patient_id", "--cardinality", "--min-intersection", "10", "--purpose", "research", "--wait", "90s", mine)
-		done <- res{out, stderr, code}
+		done <- cliResult{out, stderr, code}
 	}()
 	// The hospital's operator finds the task waiting for its input.
-	var id string
-	for deadline := time.Now().Add(60 * time.Second); id == ""; {
-		out, stderr, code := xb(t, dir, "pet", "tasks", "--node", cn.Management, "--token", cn.AdminToken, "--state", "created", "--format", "json")
-		if code != 0 {
-			t.Fatalf("tasks: exit %d %s", code, stderr)
-		}
-		var ts []struct {
-			ID             string `json:"id"`
-			MineAuthorized bool   `json:"mine_authorized"`
-		}
-		json.Unmarshal([]byte(out), &ts)
-		for _, x := range ts {
-			if !x.MineAuthorized {
-				id = x.ID
-			}
-		}
-		if id != "" {
-			break
-		}
-		select {
-		case r := <-done:
-			t.Fatalf("pet psi ended early: exit %d %s %s", r.code, r.out, r.stderr)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the task did not reach the hospital")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	id := waitingTask(t, dir, cn, done)
 	if out, stderr, code := xb(t, dir, "pet", "join", id, theirs, "--key", "patient_id", "--node", cn.Management, "--token", cn.AdminToken); code != 0 || !strings.Contains(out, "authorized") {
 		t.Fatalf("join: exit %d %s %s", code, out, stderr)
 	}
@@ -144,26 +112,9 @@ func TestPetOverNodes(t *testing.T) {
 	go func() {
 		out, stderr, code := xb(t, dir, "pet", "aggregate", "--node", nl.Management, "--token", nl.AdminToken, "--agreement", agreement,
 			"--peer", cn.DID, "--stat", "sum", "--column", "visits", "--scale", "0", "--purpose", "research", "--wait", "90s", mine)
-		done <- res{out, stderr, code}
+		done <- cliResult{out, stderr, code}
 	}()
-	var aggID string
-	for deadline := time.Now().Add(60 * time.Second); aggID == ""; {
-		out, _, _ := xb(t, dir, "pet", "tasks", "--node", cn.Management, "--token", cn.AdminToken, "--state", "created", "--format", "json")
-		var ts []struct {
-			ID             string `json:"id"`
-			MineAuthorized bool   `json:"mine_authorized"`
-		}
-		json.Unmarshal([]byte(out), &ts)
-		for _, x := range ts {
-			if !x.MineAuthorized {
-				aggID = x.ID
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the aggregation did not reach the hospital")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	aggID := waitingTask(t, dir, cn, done)
 	if out, stderr, code := xb(t, dir, "pet", "join", aggID, theirs, "--value", "visits", "--node", cn.Management, "--token", cn.AdminToken); code != 0 {
 		t.Fatalf("join: exit %d %s %s", code, out, stderr)
 	}
@@ -194,6 +145,42 @@ func TestPetOverNodes(t *testing.T) {
 		out, stderr, code := xb(t, dir, "pet", "task", "auditLog", id, "--node", n.Management, "--token", n.AdminToken)
 		if code != 0 || !strings.Contains(out, id) {
 			t.Fatalf("auditLog on %s: exit %d %s", n.Country, code, stderr)
+		}
+	}
+}
+
+type cliResult struct {
+	out, stderr string
+	code        int
+}
+
+// waitingTask polls n's task list (with xborder pet tasks) until a created
+// task waits for n's input and returns its id; the command behind done
+// must not end first.
+func waitingTask(t *testing.T, dir string, n demo.NodeInfo, done chan cliResult) string {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		out, stderr, code := xb(t, dir, "pet", "tasks", "--node", n.Management, "--token", n.AdminToken, "--state", "created", "--format", "json")
+		if code != 0 {
+			t.Fatalf("tasks: exit %d %s", code, stderr)
+		}
+		var ts []struct {
+			ID             string `json:"id"`
+			MineAuthorized bool   `json:"mine_authorized"`
+		}
+		json.Unmarshal([]byte(out), &ts)
+		for _, x := range ts {
+			if !x.MineAuthorized {
+				return x.ID
+			}
+		}
+		select {
+		case r := <-done:
+			t.Fatalf("the initiator's command ended early: exit %d %s %s", r.code, r.out, r.stderr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no task reached the other node")
 		}
 	}
 }

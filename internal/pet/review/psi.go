@@ -2,7 +2,6 @@ package review
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/big"
 
@@ -104,17 +103,8 @@ func ReviewPSI(ctx context.Context, p PSIPolicy, r PSIResult, b Budget, s *dp.Sa
 	if r.Mode == "intersection" {
 		return psiDeny(BadParameter, "the intersection's keys cannot be released with differential privacy: use cardinality or sum", "差分隐私下不能发布交集标识：请使用基数或求和")
 	}
-	if p.Rho != nil && p.Epsilon != nil {
-		return psiDeny(MechanismAmbiguous, "give either ρ (Gaussian, zCDP) or ε (Laplace, pure DP), not both", "只能指定 ρ（高斯机制，zCDP）或 ε（拉普拉斯机制，纯 DP）之一")
-	}
-	if (p.Rho != nil && p.Rho.Sign() <= 0) || (p.Epsilon != nil && p.Epsilon.Sign() <= 0) {
-		return psiDeny(BadParameter, "ρ and ε must be positive", "ρ 与 ε 必须为正数")
-	}
-	if p.Dataset == "" || p.Agreement == "" {
-		return psiDeny(AccountRequired, "a differentially private release needs a dataset and an agreement to debit", "差分隐私发布需要指定扣减预算的数据集和协议")
-	}
-	if b == nil {
-		return psiDeny(NoLedger, "no privacy-budget ledger to debit", "没有可扣减的隐私预算账本")
+	if f := dpCheck(p.Rho, p.Epsilon, p.Dataset, p.Agreement, b); f != nil {
+		return psiDeny(f.code, f.en, f.zh)
 	}
 	k := 1
 	if r.Mode == "sum" {
@@ -123,35 +113,10 @@ func ReviewPSI(ctx context.Context, p PSIPolicy, r PSIResult, b Budget, s *dp.Sa
 		}
 		k = 2
 	}
-	n := noise{s: s}
-	info := &Noise{Components: k, Dataset: p.Dataset, Agreement: p.Agreement}
-	var cost dp.Rho
-	var err error
-	if p.Rho != nil {
-		n.rho = new(big.Rat).Quo(p.Rho, big.NewRat(int64(k), 1))
-		cost, err = dp.RhoFromRat(p.Rho)
-		info.Mechanism, info.Rho = "gaussian", p.Rho.RatString()
-	} else {
-		n.eps = new(big.Rat).Quo(p.Epsilon, big.NewRat(int64(k), 1))
-		cost, err = dp.PureRho(p.Epsilon)
-		info.Mechanism, info.Epsilon = "laplace", p.Epsilon.RatString()
+	n, info, cost, f := dpSpend(ctx, p.Rho, p.Epsilon, k, p.Dataset, p.Agreement, p.Purpose, b, s)
+	if f != nil {
+		return psiDeny(f.code, f.en, f.zh)
 	}
-	if err != nil || cost <= 0 {
-		return psiDeny(BadParameter, fmt.Sprintf("the privacy parameter cannot be accounted: %v", err), "隐私参数无法计入预算")
-	}
-	info.Cost = cost.String()
-	rc, err := b.Spend(ctx, p.Dataset, p.Agreement, cost, p.Purpose)
-	var be *dp.BudgetError
-	switch {
-	case errors.As(err, &be):
-		return psiDeny(BudgetExhausted, fmt.Sprintf("refused: the privacy budget is exhausted (%s has %s of ρ left, the query costs %s); nothing was released", budgetOwner(be), be.Balance.Left(), be.Rho),
-			fmt.Sprintf("拒绝：隐私预算已耗尽（%s剩余 ρ=%s，本次查询需 %s）；未发布任何结果", budgetOwnerZH(be), be.Balance.Left(), be.Rho))
-	case errors.Is(err, dp.ErrBudgetExhausted):
-		return psiDeny(BudgetExhausted, "refused: the privacy budget is exhausted; nothing was released", "拒绝：隐私预算已耗尽；未发布任何结果")
-	case err != nil:
-		return psiDeny(BudgetError, fmt.Sprintf("the privacy-budget ledger failed: %v; nothing was released", err), "隐私预算账本出错；未发布任何结果")
-	}
-	info.Seq = rc.Seq
 	failed := func(err error) PSIDecision {
 		d := psiDeny(NoiseFailed, fmt.Sprintf("adding noise failed: %v; nothing was released (the budget stays spent)", err), "加噪失败；未发布任何结果（已扣减的预算不退回）")
 		d.Spent = cost

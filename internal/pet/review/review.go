@@ -228,17 +228,8 @@ func components(st secagg.Stat) int {
 
 func reviewDP(ctx context.Context, p Policy, r Result, b Budget, s *dp.Sampler) Decision {
 	agg := r.Agg
-	if p.Rho != nil && p.Epsilon != nil {
-		return deny(MechanismAmbiguous, "give either ρ (Gaussian, zCDP) or ε (Laplace, pure DP), not both", "只能指定 ρ（高斯机制，zCDP）或 ε（拉普拉斯机制，纯 DP）之一")
-	}
-	if (p.Rho != nil && p.Rho.Sign() <= 0) || (p.Epsilon != nil && p.Epsilon.Sign() <= 0) {
-		return deny(BadParameter, "ρ and ε must be positive", "ρ 与 ε 必须为正数")
-	}
-	if p.Dataset == "" || p.Agreement == "" {
-		return deny(AccountRequired, "a differentially private release needs a dataset and an agreement to debit", "差分隐私发布需要指定扣减预算的数据集和协议")
-	}
-	if b == nil {
-		return deny(NoLedger, "no privacy-budget ledger to debit", "没有可扣减的隐私预算账本")
+	if f := dpCheck(p.Rho, p.Epsilon, p.Dataset, p.Agreement, b); f != nil {
+		return deny(f.code, f.en, f.zh)
 	}
 	k := components(agg.Stat)
 	var sumSens, sqSens int64
@@ -258,41 +249,14 @@ func reviewDP(ctx context.Context, p Policy, r Result, b Budget, s *dp.Sampler) 
 			sqSens = sumSens * sumSens
 		}
 	}
-	// Cost and per-component parameter.
-	n := noise{s: s}
-	var cost dp.Rho
-	var err error
-	info := &Noise{Components: k, Dataset: p.Dataset, Agreement: p.Agreement}
+	n, info, cost, f := dpSpend(ctx, p.Rho, p.Epsilon, k, p.Dataset, p.Agreement, p.Purpose, b, s)
+	if f != nil {
+		return deny(f.code, f.en, f.zh)
+	}
 	if r.Clamped != nil {
 		info.Lo = &secagg.Decimal{Int: big.NewInt(r.Clamped.Lo), Scale: r.Scale}
 		info.Hi = &secagg.Decimal{Int: big.NewInt(r.Clamped.Hi), Scale: r.Scale}
 	}
-	if p.Rho != nil {
-		n.rho = new(big.Rat).Quo(p.Rho, big.NewRat(int64(k), 1))
-		cost, err = dp.RhoFromRat(p.Rho)
-		info.Mechanism, info.Rho = "gaussian", p.Rho.RatString()
-	} else {
-		n.eps = new(big.Rat).Quo(p.Epsilon, big.NewRat(int64(k), 1))
-		cost, err = dp.PureRho(p.Epsilon)
-		info.Mechanism, info.Epsilon = "laplace", p.Epsilon.RatString()
-	}
-	if err != nil || cost <= 0 {
-		return deny(BadParameter, fmt.Sprintf("the privacy parameter cannot be accounted: %v", err), "隐私参数无法计入预算")
-	}
-	info.Cost = cost.String()
-	// Debit before anything noisy exists.
-	rc, err := b.Spend(ctx, p.Dataset, p.Agreement, cost, p.Purpose)
-	var be *dp.BudgetError
-	switch {
-	case errors.As(err, &be):
-		return deny(BudgetExhausted, fmt.Sprintf("refused: the privacy budget is exhausted (%s has %s of ρ left, the query costs %s); nothing was released", budgetOwner(be), be.Balance.Left(), be.Rho),
-			fmt.Sprintf("拒绝：隐私预算已耗尽（%s剩余 ρ=%s，本次查询需 %s）；未发布任何结果", budgetOwnerZH(be), be.Balance.Left(), be.Rho))
-	case errors.Is(err, dp.ErrBudgetExhausted):
-		return deny(BudgetExhausted, "refused: the privacy budget is exhausted; nothing was released", "拒绝：隐私预算已耗尽；未发布任何结果")
-	case err != nil:
-		return deny(BudgetError, fmt.Sprintf("the privacy-budget ledger failed: %v; nothing was released", err), "隐私预算账本出错；未发布任何结果")
-	}
-	info.Seq = rc.Seq
 	out, err := n.apply(agg, r.Scale, p.MinGroup, sumSens, sqSens)
 	if err != nil {
 		d := deny(NoiseFailed, fmt.Sprintf("adding noise failed: %v; nothing was released (the budget stays spent)", err), "加噪失败；未发布任何结果（已扣减的预算不退回）")
@@ -419,4 +383,64 @@ func (n *noise) apply(agg *secagg.Result, scale int, minGroup, sumSens, sqSens i
 		out.Groups = append(out.Groups, gr)
 	}
 	return out, nil
+}
+
+// refusal is a deny decision's code and messages, shared by the reviews of
+// aggregates and of PSI results.
+type refusal struct {
+	code   Code
+	en, zh string
+}
+
+// dpCheck checks the privacy parameters and the accounts of a
+// differentially private release.
+func dpCheck(rho, eps *big.Rat, dataset, agreement string, b Budget) *refusal {
+	switch {
+	case rho != nil && eps != nil:
+		return &refusal{MechanismAmbiguous, "give either ρ (Gaussian, zCDP) or ε (Laplace, pure DP), not both", "只能指定 ρ（高斯机制，zCDP）或 ε（拉普拉斯机制，纯 DP）之一"}
+	case (rho != nil && rho.Sign() <= 0) || (eps != nil && eps.Sign() <= 0):
+		return &refusal{BadParameter, "ρ and ε must be positive", "ρ 与 ε 必须为正数"}
+	case dataset == "" || agreement == "":
+		return &refusal{AccountRequired, "a differentially private release needs a dataset and an agreement to debit", "差分隐私发布需要指定扣减预算的数据集和协议"}
+	case b == nil:
+		return &refusal{NoLedger, "no privacy-budget ledger to debit", "没有可扣减的隐私预算账本"}
+	}
+	return nil
+}
+
+// dpSpend splits a release's budget evenly between its k components,
+// debits the release's cost (ρ, or ε²/2 for ε) from the dataset and the
+// agreement, and returns the noise for the components and the release's
+// description. Nothing noisy exists before the debit succeeded.
+func dpSpend(ctx context.Context, rho, eps *big.Rat, k int, dataset, agreement, purpose string, b Budget, s *dp.Sampler) (noise, *Noise, dp.Rho, *refusal) {
+	n := noise{s: s}
+	info := &Noise{Components: k, Dataset: dataset, Agreement: agreement}
+	var cost dp.Rho
+	var err error
+	if rho != nil {
+		n.rho = new(big.Rat).Quo(rho, big.NewRat(int64(k), 1))
+		cost, err = dp.RhoFromRat(rho)
+		info.Mechanism, info.Rho = "gaussian", rho.RatString()
+	} else {
+		n.eps = new(big.Rat).Quo(eps, big.NewRat(int64(k), 1))
+		cost, err = dp.PureRho(eps)
+		info.Mechanism, info.Epsilon = "laplace", eps.RatString()
+	}
+	if err != nil || cost <= 0 {
+		return n, nil, 0, &refusal{BadParameter, fmt.Sprintf("the privacy parameter cannot be accounted: %v", err), "隐私参数无法计入预算"}
+	}
+	info.Cost = cost.String()
+	rc, err := b.Spend(ctx, dataset, agreement, cost, purpose)
+	var be *dp.BudgetError
+	switch {
+	case errors.As(err, &be):
+		return n, nil, 0, &refusal{BudgetExhausted, fmt.Sprintf("refused: the privacy budget is exhausted (%s has %s of ρ left, the query costs %s); nothing was released", budgetOwner(be), be.Balance.Left(), be.Rho),
+			fmt.Sprintf("拒绝：隐私预算已耗尽（%s剩余 ρ=%s，本次查询需 %s）；未发布任何结果", budgetOwnerZH(be), be.Balance.Left(), be.Rho)}
+	case errors.Is(err, dp.ErrBudgetExhausted):
+		return n, nil, 0, &refusal{BudgetExhausted, "refused: the privacy budget is exhausted; nothing was released", "拒绝：隐私预算已耗尽；未发布任何结果"}
+	case err != nil:
+		return n, nil, 0, &refusal{BudgetError, fmt.Sprintf("the privacy-budget ledger failed: %v; nothing was released", err), "隐私预算账本出错；未发布任何结果"}
+	}
+	info.Seq = rc.Seq
+	return n, info, cost, nil
 }
