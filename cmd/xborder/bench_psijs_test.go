@@ -51,7 +51,7 @@ func TestBenchPSIJSAgrees(t *testing.T) {
 			if r.Size != want {
 				t.Errorf("%s %s: psi.js %s setup found %d, ours and the sets say %d", c.size, c.mode, r.Setup, r.Size, want)
 			}
-			if r.Bytes <= 0 || r.TotalMS <= 0 || r.RatioTime <= 0 {
+			if r.Bytes <= 0 || r.TotalMS <= 0 || r.RatioTime <= 0 || r.RatioCPU <= 0 {
 				t.Errorf("%s %s: psi.js %s figures missing: %+v", c.size, c.mode, r.Setup, r)
 			}
 		}
