@@ -42,6 +42,10 @@ type psijsResult struct {
 	RequestBytes  int64   `json:"request_bytes"`
 	ResponseBytes int64   `json:"response_bytes"`
 	FPR           float64 `json:"fpr"`
+	// Error is set, and the figures are not, when psi.js failed on this
+	// setup (its GCS setup does once client size x server size / fpr
+	// passes 2^63: at 2^18 x 2^18 with fpr 1e-9).
+	Error string `json:"error,omitempty"`
 	// Filled in here: our wall time over theirs, and our CPU time over
 	// theirs. On a shared machine the wall times also count waiting for a
 	// core; the CPU times count work only (ours is spread over both cores,
@@ -112,7 +116,8 @@ func checkPSIJS(dir string) error {
 // checks its answers against ours (size) and adds its figures and the
 // ratios to rep under "psijs". The raw setup must give exactly our size; the
 // compressed one may only add false positives, and no more than its
-// false-positive rate makes plausible.
+// false-positive rate makes plausible. A compressed setup that psi.js itself
+// fails on is reported, not fatal; a failed raw setup is.
 func benchPSIJS(cmd *cobra.Command, mode string, a, b []string, size int, seconds float64, rep map[string]any) error {
 	dir, _ := cmd.Flags().GetString("psijs")
 	if dir == "" {
@@ -146,6 +151,12 @@ func benchPSIJS(cmd *cobra.Command, mode string, a, b []string, size int, second
 	}
 	for i := range r.Results {
 		x := &r.Results[i]
+		if x.Error != "" {
+			if x.Setup == "raw" {
+				return failure(fmt.Errorf("psi.js comparison: %s", x.Error))
+			}
+			continue
+		}
 		if extra := x.Size - size; extra < 0 || extra > psijsAllowedExtra(x.FPR) {
 			return failure(fmt.Errorf("psi.js comparison: psi.js (%s setup, fpr %g) found an intersection of %d, we found %d: the implementations disagree", x.Setup, x.FPR, x.Size, size))
 		}
@@ -229,6 +240,10 @@ func printPSIJS(w io.Writer, rep map[string]any) {
 	oursCPU, _ := rep["cpu_seconds"].(float64)
 	fmt.Fprintf(w, "@openmined/psi.js %s (WASM, one thread, P-256; %s), same sets, client = our party A:\n", r.PSIJS, r.Node)
 	for _, x := range r.Results {
+		if x.Error != "" {
+			fmt.Fprintf(w, "  %-4s setup (fpr %g): failed: %s\n", x.Setup, x.FPR, x.Error)
+			continue
+		}
 		acc := "exact"
 		if x.FPR > 0 {
 			acc = fmt.Sprintf("fpr %g", x.FPR)

@@ -3,7 +3,9 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -48,6 +50,9 @@ func TestBenchPSIJSAgrees(t *testing.T) {
 		setups := map[string]bool{}
 		for _, r := range rep.PSIJS.Results {
 			setups[r.Setup] = true
+			if r.Error != "" {
+				t.Errorf("%s %s: psi.js %s setup failed: %s", c.size, c.mode, r.Setup, r.Error)
+			}
 			if r.Size != want {
 				t.Errorf("%s %s: psi.js %s setup found %d, ours and the sets say %d", c.size, c.mode, r.Setup, r.Size, want)
 			}
@@ -89,5 +94,42 @@ func TestPSIJSAllowedExtra(t *testing.T) {
 		if got := psijsAllowedExtra(c.fpr); got != c.want {
 			t.Errorf("psijsAllowedExtra(%g) = %d, want %d", c.fpr, got, c.want)
 		}
+	}
+}
+
+// fakePSIJS makes a --psijs directory whose psi.mjs prints canned results
+// (raw size = half the client's keys + rawOff; gcs failed), to test how the
+// command reads them without psi.js itself.
+func fakePSIJS(t *testing.T, rawOff int) string {
+	t.Helper()
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("skipped: node is not on the PATH")
+	}
+	dir := t.TempDir()
+	mod := filepath.Join(dir, "node_modules", "@openmined", "psi.js")
+	if err := os.MkdirAll(mod, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, mod, "package.json", `{"version": "`+psijsVersion+`"}`)
+	writeFile(t, dir, "psi.mjs", `import { readFileSync } from 'node:fs'
+const n = readFileSync(process.argv.at(-2), 'utf8').split('\n').length - 1
+const m = readFileSync(process.argv.at(-1), 'utf8').split('\n').length - 1
+console.log(JSON.stringify({client_size: n, server_size: m, reveal: false, node: 'v0', psijs: '`+psijsVersion+`', results: [
+  {setup: 'raw', size: n / 2 + `+strconv.Itoa(rawOff)+`, setup_ms: 1, request_ms: 1, response_ms: 1, intersect_ms: 1, total_ms: 4, cpu_ms: 4, bytes: 100, fpr: 0},
+  {setup: 'gcs', fpr: 1e-9, error: 'psi.js gcs setup: Assertion failed'}]}))
+`)
+	return dir
+}
+
+// TestBenchPSIJSReadsResults: a failed GCS setup is reported, not fatal; a
+// raw size that differs from ours fails the command.
+func TestBenchPSIJSReadsResults(t *testing.T) {
+	out, errs, code := xb(t, t.TempDir(), "bench", "psi", "--size", "2^6", "--psijs", fakePSIJS(t, 0))
+	if code != 0 || !strings.Contains(out, "gcs  setup (fpr 1e-09): failed: psi.js gcs setup: Assertion failed") || !strings.Contains(out, "raw  setup (exact): size 32") {
+		t.Fatalf("exit %d: %s %s", code, out, errs)
+	}
+	out, errs, code = xb(t, t.TempDir(), "bench", "psi", "--size", "2^6", "--psijs", fakePSIJS(t, 1))
+	if code != 1 || !strings.Contains(errs, "found an intersection of 33, we found 32: the implementations disagree") {
+		t.Fatalf("disagreeing sizes: exit %d: %s %s", code, out, errs)
 	}
 }
