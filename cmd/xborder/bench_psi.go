@@ -71,6 +71,9 @@ Target (issue 7): 2^20 x 2^20 in <= 75 s on a 2-core machine.`,
 				"mults_per_s_per_core": perCore, "mults_per_s_machine": machine,
 				"floor_seconds": floor, "ratio_to_floor": el / floor,
 			}
+			if err := benchPSIJS(cmd, mode, a, b, ra.Size, el, rep); err != nil {
+				return err
+			}
 			if format == "json" {
 				out, _ := json.MarshalIndent(rep, "", "  ")
 				fmt.Fprintln(e.stdout, string(out))
@@ -79,6 +82,7 @@ Target (issue 7): 2^20 x 2^20 in <= 75 s on a 2-core machine.`,
 			fmt.Fprintf(e.stdout, "PSI %d x %d (%s, %v): %.2f s wall, %.2f s CPU\n", n, n, mode, g, el, cpu)
 			fmt.Fprintf(e.stdout, "scalar mult: %.0f/s on one core, %.0f/s on %d cores; floor 4n mults = %.2f s; ratio %.2f\n",
 				perCore, machine, runtime.GOMAXPROCS(0), floor, el/floor)
+			printPSIJS(e.stdout, rep)
 			return nil
 		},
 	}
@@ -86,6 +90,7 @@ Target (issue 7): 2^20 x 2^20 in <= 75 s on a 2-core machine.`,
 	cmd.Flags().StringVar(&mode, "mode", "cardinality", "intersection, cardinality or sum")
 	cmd.Flags().StringVar(&format, "format", "text", "text or json")
 	cmd.Flags().StringVar(&group, "group", "ristretto255", "group of the masking: ristretto255 or x25519")
+	addPSIJSFlag(cmd)
 	return cmd
 }
 
