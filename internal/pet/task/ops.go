@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"github.com/xborder/xborder/internal/pet/psi"
 	"slices"
 	"time"
 
@@ -54,6 +55,11 @@ func (s *Service) TaskCreate(ctx context.Context, c Caller, sp Spec) (v *View, e
 		}
 		sp.ID, sp.Initiator = newID(), s.self
 		k.obj, k.kind = sp.ID, audit.KindTask
+		// The group is pinned in the spec the parties agree, so that nodes
+		// of releases with different defaults still run the same protocol.
+		if a := s.algorithm(sp.Algorithm); a != nil && a.Kind == "psi" && sp.Params.Group == "" && slices.Contains(a.Params, "group") {
+			sp.Params.Group = psi.GroupRistretto255.String()
+		}
 	} else {
 		if !validID(sp.ID) || sp.Initiator != c.DID {
 			return nil, refuse(BadRequest, "a peer's task has a urn:uuid id and the peer as initiator")

@@ -273,8 +273,8 @@ func TestPSICardinalityEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := v.Task.ID
-	if v.State != StateCreated {
-		t.Fatalf("state %s", v.State)
+	if v.State != StateCreated || v.Task.Params.Group != "ristretto255" {
+		t.Fatalf("state %s, group %q (pinned at creation)", v.State, v.Task.Params.Group)
 	}
 	// The provider's mirror exists, and its operator's listing shows it
 	// waiting for the provider's input.
