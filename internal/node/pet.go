@@ -199,7 +199,7 @@ func (n *Node) petOp(w http.ResponseWriter, r *http.Request, t Token, op string)
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(te.Status)
-		json.NewEncoder(w).Encode(map[string]string{"error": string(te.Code), "message": te.Message, "message_zh": te.MessageZH, "peer": te.Peer})
+		json.NewEncoder(w).Encode(map[string]string{"error": string(te.Code), "message": te.Message, "message_zh": te.MessageZH, "peer": te.Peer, "task": te.Task})
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")

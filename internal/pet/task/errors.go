@@ -94,7 +94,10 @@ type Error struct {
 	Message   string `json:"message"`
 	MessageZH string `json:"message_zh"`
 	Peer      string `json:"peer,omitempty"`
-	cause     error
+	// Task names the task a peer refused to create: the peer's audit
+	// ledger holds its refusal under that id.
+	Task  string `json:"task,omitempty"`
+	cause error
 }
 
 func (e *Error) Error() string {

@@ -79,6 +79,7 @@ func (s *Service) TaskCreate(ctx context.Context, c Caller, sp Spec) (v *View, e
 			}
 			if _, e := s.callPeer(ctx, p.DID, sp.agreementOf(&p), OpTaskCreate, sp); e != nil {
 				s.abandon(ctx, &sp, accepted)
+				e.Task = sp.ID
 				return nil, e
 			}
 			accepted = append(accepted, p.DID)

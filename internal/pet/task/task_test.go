@@ -474,6 +474,11 @@ func TestCreateRefusals(t *testing.T) {
 			}
 			if tc.peer {
 				refusal(t, w.nodes[didP], err, tc.code)
+				// The peer's ledger holds the refusal under the task id the
+				// initiator reports.
+				if hits, _, _ := w.nodes[didP].audit.Entries(ctx, e.Task); !validID(e.Task) || len(hits) == 0 {
+					t.Fatalf("task %q: %d entries in the peer's ledger", e.Task, len(hits))
+				}
 			}
 			for _, n := range w.nodes {
 				if counts, _ := n.svc.countByState(ctx); len(counts) != 0 {
