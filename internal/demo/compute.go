@@ -132,6 +132,7 @@ type petCheck struct {
 	Code      string `json:"code"`
 	Message   string `json:"message"`
 	MessageZH string `json:"message_zh"`
+	Peer      string `json:"peer"` // the node that made the check; empty: the node asked
 }
 
 type petReport struct {
@@ -172,9 +173,11 @@ func messages(n int64) string {
 	return fmt.Sprintf("%d messages", n)
 }
 
-// checkLine is a report's checks, one mark each.
-func checkLine(r *petReport) string {
+// checkLine is a report's checks, one mark each; the checks another
+// party's node made (for a proposal) follow under its DID.
+func checkLine(r *petReport, name func(did string) string) string {
 	var cs []string
+	peer := ""
 	for _, c := range r.Checks {
 		mark := "✓"
 		if c.Code != "" && c.Code != "ok" {
@@ -183,7 +186,12 @@ func checkLine(r *petReport) string {
 		if !c.Pass {
 			mark = "✗ " + c.Code
 		}
-		cs = append(cs, c.Name+" "+mark)
+		item := c.Name + " " + mark
+		if c.Peer != peer {
+			peer = c.Peer
+			item = "— on the " + name(c.Peer) + " node: " + item
+		}
+		cs = append(cs, item)
 	}
 	return strings.Join(cs, " · ")
 }
@@ -241,12 +249,12 @@ func (d *Demo) compute(ctx context.Context, s *Step) error {
 		return err
 	}
 	if !rep.Pass || rep.Attestation != "none" {
-		return fmt.Errorf("complianceCheck of the task: pass %v, attestation %q: %s", rep.Pass, rep.Attestation, checkLine(&rep))
+		return fmt.Errorf("complianceCheck of the task: pass %v, attestation %q: %s", rep.Pass, rep.Attestation, checkLine(&rep, d.partyName))
 	}
-	s.say(lang, fmt.Sprintf("how many: %s under agreement %s (NL role a and the only output, CN role b; a count below %d is not shown). complianceCheck on the NL node: %s; attestation: none (no TEE: built-in code in each node's own process)",
-		spec.Algorithm, d.story.agreement, minShown, checkLine(&rep)),
-		fmt.Sprintf("只问多少人：%s，依据协议 %s（NL 为 a 方、唯一结果方，CN 为 b 方；少于 %d 不予显示）。NL 节点合规检查：%s；远程证明：无（不使用可信执行环境：各节点在自身进程内运行内置代码）",
-			spec.Algorithm, d.story.agreement, minShown, checkLine(&rep)))
+	s.say(lang, fmt.Sprintf("how many: %s under agreement %s (NL role a and the only output, CN role b; a count below %d is not shown). complianceCheck asked on the NL node, which asks the CN node too: %s; attestation: none (no TEE: built-in code in each node's own process)",
+		spec.Algorithm, d.story.agreement, minShown, checkLine(&rep, d.partyName)),
+		fmt.Sprintf("只问多少人：%s，依据协议 %s（NL 为 a 方、唯一结果方，CN 为 b 方；少于 %d 不予显示）。在 NL 节点发起合规检查（NL 节点同时询问 CN 节点）：%s；远程证明：无（不使用可信执行环境：各节点在自身进程内运行内置代码）",
+			spec.Algorithm, d.story.agreement, minShown, checkLine(&rep, d.partyName)))
 
 	var v petView
 	if err := d.pet(ctx, nl, node.RoleOperations, "taskCreate", spec, &v); err != nil {
@@ -271,7 +279,7 @@ func (d *Demo) compute(ctx context.Context, s *Step) error {
 		return err
 	}
 	if !cnRep.Pass {
-		return fmt.Errorf("complianceCheck of the task on the CN node: %s", checkLine(&cnRep))
+		return fmt.Errorf("complianceCheck of the task on the CN node: %s", checkLine(&cnRep, d.partyName))
 	}
 	s.say(lang, fmt.Sprintf("inputs, each on its own node, never sent: the NL operator uploads its %d ids (kept %s at rest) and authorizes column %s; CN operations uploads the export (%s rows, %s at rest), the CN compliance office authorizes only column %s as the key, then checks the task on its own node: complianceCheck passes",
 		nlRows, nlRest, keyColumn, num(cnRows), cnRest, keyColumn),
@@ -364,4 +372,14 @@ func (d *Demo) compute(ctx context.Context, s *Step) error {
 		"source": "every session with a gm node runs on gm, whichever side opens it (docs/pet-channel.md); the task API does not report it"}
 	s.Facts["atRest"] = map[string]any{"centre": nlRest, "hospital": cnRest}
 	return nil
+}
+
+// partyName is the country code of the party whose DID is did.
+func (d *Demo) partyName(did string) string {
+	for _, p := range d.parties {
+		if p.did == did {
+			return p.country
+		}
+	}
+	return abbrev(did)
 }

@@ -327,6 +327,8 @@ type Check struct {
 	Code      string `json:"code"`
 	Message   string `json:"message"`
 	MessageZH string `json:"message_zh"`
+	// Peer names the party whose node made the check (empty: this node).
+	Peer string `json:"peer,omitempty"`
 }
 
 // ComplianceReport is complianceCheck's response.

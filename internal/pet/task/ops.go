@@ -546,6 +546,12 @@ func (s *Service) ComplianceCheck(ctx context.Context, c Caller, r ComplianceReq
 		}
 	}
 	cs := s.checks(ctx, c, sp, ins)
+	if r.Task != nil && c.Local {
+		// A proposal is also checked by every other party's node, against
+		// its own copy of its agreement and its own floor, as taskCreate
+		// will be: a proposal that passes here passes there.
+		cs = append(cs, s.peerChecks(ctx, sp)...)
+	}
 	rep := &ComplianceReport{TaskID: r.TaskID, Pass: true, Checks: cs, Attestation: "none"}
 	for _, ch := range cs {
 		rep.Pass = rep.Pass && ch.Pass
@@ -611,4 +617,35 @@ func (s *Service) PerformanceMetric(ctx context.Context, c Caller, r Ref) (out *
 	m.Node = NodeCounters{Tasks: counts, Refusals: s.stats.refusals.Load(), BytesSent: s.stats.bytesSent.Load(), BytesReceived: s.stats.bytesRecv.Load(),
 		MessagesSent: s.stats.msgsSent.Load(), MessagesRecvd: s.stats.msgsRecv.Load()}
 	return m, nil
+}
+
+// peerChecks asks each other party's node to check the proposal sp and
+// returns its checks, marked with the party; a node that cannot be asked
+// gives one failing check.
+func (s *Service) peerChecks(ctx context.Context, sp *Spec) []Check {
+	var out []Check
+	for i := range sp.Parties {
+		p := &sp.Parties[i]
+		if p.DID == s.self {
+			continue
+		}
+		b, e := s.callPeer(ctx, p.DID, sp.agreementOf(p), OpComplianceCheck, ComplianceRequest{Task: sp})
+		var rep ComplianceReport
+		if e == nil {
+			if err := json.Unmarshal(b, &rep); err != nil {
+				e = refuse(PeerUnreachable, "%s", p.DID)
+			}
+		}
+		if e != nil {
+			f := fail("peer_check", e)
+			f.Peer = p.DID
+			out = append(out, f)
+			continue
+		}
+		for _, ch := range rep.Checks {
+			ch.Peer = p.DID
+			out = append(out, ch)
+		}
+	}
+	return out
 }

@@ -652,4 +652,30 @@ func TestComplianceCheck(t *testing.T) {
 	if !c.audit.has(audit.ResultAllow, string(ComplianceFailed)) {
 		t.Fatal("not audited")
 	}
+	// A proposal below the peer's floor passes this node's checks and
+	// fails the peer's, which the report names.
+	w.nodes[didP].svc.opts.Minimums = Minimums{MinIntersection: 50}
+	sp = psiSpec("psi-cardinality@1")
+	rep, err = c.svc.ComplianceCheck(ctx, local(didC), ComplianceRequest{Task: &sp})
+	if err != nil || rep.Pass {
+		t.Fatalf("below the peer's floor: %v %+v", err, rep)
+	}
+	var peerFail *Check
+	for i, ch := range rep.Checks {
+		if !ch.Pass {
+			if ch.Peer != didP || ch.Code != string(PolicyBelowMinimum) || peerFail != nil {
+				t.Fatalf("failing check %+v", ch)
+			}
+			peerFail = &rep.Checks[i]
+		}
+	}
+	if peerFail == nil {
+		t.Fatalf("no failing peer check: %+v", rep.Checks)
+	}
+	// Nothing was created on either node.
+	for _, n := range w.nodes {
+		if counts, _ := n.svc.countByState(ctx); len(counts) != 0 {
+			t.Fatalf("%s has tasks %v", n.did, counts)
+		}
+	}
 }
