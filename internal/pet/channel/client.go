@@ -199,15 +199,18 @@ func (s *Session) do(ctx context.Context, method, op string, payload []byte) ([]
 		}
 		r.RequestSignature = sig
 	}
-	pt := encodeRequest(op, r.RequestSignature, payload)
-	body := make([]byte, 8, 8+len(pt)+16)
+	// seq ‖ plaintext in one buffer with room for the tag: the plaintext
+	// is sealed in place.
+	body := make([]byte, 8, 8+3+len(op)+len(r.RequestSignature)+len(payload)+16)
 	putSeq(body, seq)
+	body = appendRequest(body, op, r.RequestSignature, payload)
+	pt := body[8:]
 	s.mu.RLock()
 	if s.closed {
 		s.mu.RUnlock()
 		return nil, nil, fmt.Errorf("%s: the session is closed", what)
 	}
-	body = s.c2s.aead.Seal(body, nonceFor(s.c2s.nonce, seq), pt, aad(s.sid, seq, dirC2S))
+	body = s.c2s.aead.Seal(body[:8], nonceFor(s.c2s.nonce, seq), pt, aad(s.sid, seq, dirC2S))
 	s.mu.RUnlock()
 	req, err := http.NewRequestWithContext(ctx, method, s.url, bytes.NewReader(body))
 	if err != nil {
@@ -219,7 +222,7 @@ func (s *Session) do(ctx context.Context, method, op string, payload []byte) ([]
 		return nil, nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer resp.Body.Close()
-	rb, err := io.ReadAll(io.LimitReader(resp.Body, s.maxBody+1))
+	rb, err := readBody(io.LimitReader(resp.Body, s.maxBody+1), resp.ContentLength, s.maxBody+1)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: reading the response: %w", what, err)
 	}
@@ -237,7 +240,7 @@ func (s *Session) do(ctx context.Context, method, op string, payload []byte) ([]
 		s.mu.RUnlock()
 		return nil, nil, fmt.Errorf("%s: the session is closed", what)
 	}
-	rpt, err := s.s2c.aead.Open(nil, nonceFor(s.s2c.nonce, seq), rb, aad(s.sid, seq, dirS2C))
+	rpt, err := s.s2c.aead.Open(rb[:0], nonceFor(s.s2c.nonce, seq), rb, aad(s.sid, seq, dirS2C)) // in place
 	s.mu.RUnlock()
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: the response cannot be opened", what)

@@ -350,7 +350,7 @@ var errOpen = refuse(400, CodeBadMessage, "the message cannot be opened")
 func (s *Server) serveMessage(w http.ResponseWriter, r *http.Request, sid string) {
 	cfg := &s.cfg
 	limit := int64(cfg.maxMessage() + overhead)
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	body, err := readBody(http.MaxBytesReader(w, r.Body, limit), r.ContentLength, limit)
 	if err != nil {
 		var mb *http.MaxBytesError
 		if errors.As(err, &mb) {
@@ -468,7 +468,7 @@ func (ss *serverSession) open(body []byte, sid string) ([]byte, uint64, *refusal
 	if f := ss.windowRefusal(seq); f != nil {
 		return nil, 0, f
 	}
-	pt, err := ss.c2s.aead.Open(nil, nonceFor(ss.c2s.nonce, seq), body[8:], aad(sid, seq, dirC2S))
+	pt, err := ss.c2s.aead.Open(body[8:8], nonceFor(ss.c2s.nonce, seq), body[8:], aad(sid, seq, dirC2S)) // in place
 	if err != nil {
 		return nil, 0, errOpen
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -253,7 +254,11 @@ func aad(sid string, seq uint64, dir byte) []byte {
 
 // encodeRequest is op-length u8 ‖ op ‖ sig-length u16 ‖ sig ‖ payload.
 func encodeRequest(op string, sig string, payload []byte) []byte {
-	b := make([]byte, 0, 3+len(op)+len(sig)+len(payload))
+	return appendRequest(make([]byte, 0, 3+len(op)+len(sig)+len(payload)), op, sig, payload)
+}
+
+// appendRequest appends encodeRequest's bytes to b.
+func appendRequest(b []byte, op string, sig string, payload []byte) []byte {
 	b = append(b, byte(len(op)))
 	b = append(b, op...)
 	b = binary.BigEndian.AppendUint16(b, uint16(len(sig)))
@@ -386,4 +391,27 @@ func (c *jtiCache) add(key string, exp, now int64) *refusal {
 	}
 	c.seen[key] = exp
 	return nil
+}
+
+// readBody reads a message body of at most limit bytes from r: into one
+// buffer of the announced length when the sender gave one within the
+// limit (no growing and copying of a large message), else as io.ReadAll
+// does. r enforces the limit.
+func readBody(r io.Reader, contentLength, limit int64) ([]byte, error) {
+	if contentLength < 0 || contentLength > limit {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, contentLength, contentLength+1)
+	if _, err := io.ReadFull(r, b); err != nil {
+		if err == io.ErrUnexpectedEOF || err == io.EOF {
+			return nil, fmt.Errorf("the body ended before its %d bytes: %w", contentLength, io.ErrUnexpectedEOF)
+		}
+		return nil, err
+	}
+	// Anything past the announced length is an error, as net/http makes it.
+	var one [1]byte
+	if n, _ := r.Read(one[:]); n > 0 {
+		return nil, errors.New("the body is longer than its Content-Length")
+	}
+	return b, nil
 }
