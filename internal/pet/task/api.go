@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"io"
@@ -402,6 +403,41 @@ type Message struct {
 	TaskID string `json:"task_id"`
 	Seq    uint64 `json:"seq"` // from 1, per sender and task
 	Data   []byte `json:"data"`
+}
+
+// The message op's body is binary, not JSON: the protocols' messages are
+// most of a task's traffic (84 MB for PSI at 2^20), and base64 in JSON
+// would add a third. Frame: "XTM1" ‖ task-id length u8 ‖ task id ‖ seq
+// u64 ‖ data, all big-endian.
+const messageMagic = "XTM1"
+
+// MarshalBinary is the message op's frame.
+func (m *Message) MarshalBinary() ([]byte, error) {
+	if len(m.TaskID) > 255 {
+		return nil, errors.New("task: a task id longer than 255 bytes")
+	}
+	b := make([]byte, 0, len(messageMagic)+1+len(m.TaskID)+8+len(m.Data))
+	b = append(b, messageMagic...)
+	b = append(b, byte(len(m.TaskID)))
+	b = append(b, m.TaskID...)
+	b = binary.BigEndian.AppendUint64(b, m.Seq)
+	return append(b, m.Data...), nil
+}
+
+// UnmarshalBinary reads the message op's frame; Data aliases b.
+func (m *Message) UnmarshalBinary(b []byte) error {
+	if len(b) < len(messageMagic)+1 || string(b[:len(messageMagic)]) != messageMagic {
+		return errors.New("not a message frame")
+	}
+	b = b[len(messageMagic):]
+	n := int(b[0])
+	if len(b) < 1+n+8 {
+		return errors.New("a truncated message frame")
+	}
+	m.TaskID = string(b[1 : 1+n])
+	m.Seq = binary.BigEndian.Uint64(b[1+n:])
+	m.Data = b[1+n+8:]
+	return nil
 }
 
 // Notice is the body of the "inputAuthorized" op: a party tells the

@@ -17,6 +17,8 @@ func FuzzHandle(f *testing.F) {
 		`{"task_id":"urn:uuid:00000000-0000-4000-8000-000000000000","seq":1,"data":"AAAA"}`,
 		`{"task":{"agreement":"urn:a"}} {}`,
 		`[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]`,
+		"XTM1\x2durn:uuid:00000000-0000-4000-8000-000000000000\x00\x00\x00\x00\x00\x00\x00\x01data", // a message frame
+		"XTM1\xffshort",
 	} {
 		f.Add(s)
 	}
@@ -34,4 +36,26 @@ func FuzzHandle(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestMessageFrame: the message op's binary frame round-trips, and
+// truncated or foreign frames are refused.
+func TestMessageFrame(t *testing.T) {
+	m := Message{TaskID: "urn:uuid:00000000-0000-4000-8000-000000000000", Seq: 7, Data: []byte{1, 2, 3}}
+	b, err := m.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got Message
+	if err := got.UnmarshalBinary(b); err != nil || got.TaskID != m.TaskID || got.Seq != 7 || string(got.Data) != string(m.Data) {
+		t.Fatalf("%v %+v", err, got)
+	}
+	for _, bad := range [][]byte{nil, []byte("XTM"), []byte("XTM2\x00"), b[:len(messageMagic)+1+len(m.TaskID)+7], []byte(`{"task_id":"x"}`)} {
+		if err := got.UnmarshalBinary(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if _, err := (&Message{TaskID: string(make([]byte, 256))}).MarshalBinary(); err == nil {
+		t.Error("a 256-byte task id framed")
+	}
 }

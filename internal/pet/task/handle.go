@@ -87,7 +87,15 @@ func (s *Service) Handle(ctx context.Context, from Caller, op string, body []byt
 		}
 	case OpMessage:
 		var r Message
-		if err = s.decode(ctx, from, op, body, &r, maxMessage); err == nil {
+		switch {
+		case len(body) > maxMessage:
+			err = s.refused(ctx, from, op, refuse(BadRequest, "a message of %d bytes exceeds %d", len(body), maxMessage))
+		default:
+			if e := r.UnmarshalBinary(body); e != nil {
+				err = s.refused(ctx, from, op, refuse(BadRequest, "%v", e))
+			}
+		}
+		if err == nil {
 			frame := make([]byte, 8+len(r.Data))
 			binary.BigEndian.PutUint64(frame, r.Seq)
 			copy(frame[8:], r.Data)

@@ -354,7 +354,10 @@ func (s *Service) send(ctx context.Context, r *run, task, to, binding string, da
 	r.out[to]++
 	seq := r.out[to]
 	r.mu.Unlock()
-	b, _ := json.Marshal(Message{TaskID: task, Seq: seq, Data: data})
+	b, err := (&Message{TaskID: task, Seq: seq, Data: data}).MarshalBinary()
+	if err != nil {
+		return err
+	}
 	if _, err := s.opts.Peers.Call(ctx, to, binding, OpMessage, b); err != nil {
 		return fmt.Errorf("sending to %s: %w", to, err)
 	}
