@@ -108,23 +108,8 @@ func testPET(t *testing.T, calg, palg suite.Alg) {
 	if code, e := petCall(t, c, f.cops, "algorithmInvoke", map[string]any{"task_id": taskID}); code >= 400 {
 		t.Fatalf("algorithmInvoke: %d %v", code, e)
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		_, q := petCall(t, c, f.cops, "taskQuery", map[string]any{"task_id": taskID})
-		if s := q["state"]; s == "succeeded" {
-			break
-		} else if s == "failed" || s == "cancelled" || time.Now().After(deadline) {
-			t.Fatalf("task ended %v: %v", s, q)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	code, res := petCall(t, c, f.cops, "resultDownload", map[string]any{"task_id": taskID})
-	if code != 200 {
-		t.Fatalf("resultDownload: %d %v", code, res)
-	}
-	psi, _ := res["psi"].(map[string]any)
-	if psi == nil || psi["intersection_size"] != float64(120) {
-		t.Fatalf("result: %v", res)
+	if size := petResult(t, c, f.cops, taskID); size != 120 {
+		t.Fatalf("intersection %v, want 120", size)
 	}
 	// Every session with a gm party ran on gm, whichever node opened it.
 	for _, n := range []*testNode{c, p} {
@@ -186,5 +171,91 @@ func TestBenchPET(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "PSI cardinality 300 × 300 (x25519)") || !strings.Contains(out.String(), "psi.RunLocal") {
 		t.Fatalf("report: %s", out.String())
+	}
+}
+
+// petResult waits for the task to succeed on n and returns the size its
+// result download gives.
+func petResult(t *testing.T, n *testNode, token, taskID string) float64 {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		_, q := petCall(t, n, token, "taskQuery", map[string]any{"task_id": taskID})
+		if s := q["state"]; s == "succeeded" {
+			break
+		} else if s == "failed" || s == "cancelled" || time.Now().After(deadline) {
+			t.Fatalf("task ended %v: %v", s, q)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	code, res := petCall(t, n, token, "resultDownload", map[string]any{"task_id": taskID})
+	if code != 200 {
+		t.Fatalf("resultDownload: %d %v", code, res)
+	}
+	psi, _ := res["psi"].(map[string]any)
+	if psi == nil {
+		t.Fatalf("result: %v", res)
+	}
+	size, _ := psi["intersection_size"].(float64)
+	return size
+}
+
+// TestPETAfterRestart: the provider's node restarts between two tasks;
+// the consumer's cached channel session is unknown to the new process,
+// so the consumer dials again, and the second task runs.
+func TestPETAfterRestart(t *testing.T) {
+	consumer := startKeyNode(t, "NL", nil)
+	ps, err := suite.Generate(suite.Ed25519, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	provider := startSignerNode(t, ps, "CN", func(c *Config) { c.Participants = []Participant{{DID: consumer.did, Country: "NL"}} })
+	f := &dataPlaneFixture{provider: provider, consumer: consumer, dataset: "xb86/CN/shenzhen-hospital/oncology"}
+	registerDataset(t, f)
+	agreement := f.agree(t, string(offer("urn:uuid:o-psi", f.dataset, "research")))
+	run := func(p *testNode, cIDs, pIDs []byte) float64 {
+		spec := map[string]any{"agreement": agreement, "algorithm": "psi-cardinality@1",
+			"parties": []map[string]string{{"did": consumer.did, "role": "a"}, {"did": p.did, "role": "b"}},
+			"fields":  []string{"patient_id"}, "review": map[string]any{"min_intersection": 5}, "output": []string{consumer.did}, "purpose": "research"}
+		code, v := petCall(t, consumer, f.cops, "taskCreate", spec)
+		if code >= 300 {
+			t.Fatalf("taskCreate: %d %v", code, v)
+		}
+		id := v["task"].(map[string]any)["id"].(string)
+		petInput(t, consumer, f.cops, id, cIDs)
+		petInput(t, p, f.ops, id, pIDs)
+		if code, e := petCall(t, consumer, f.cops, "algorithmInvoke", map[string]any{"task_id": id}); code >= 300 {
+			t.Fatalf("algorithmInvoke: %d %v", code, e)
+		}
+		return petResult(t, consumer, f.cops, id)
+	}
+	if got := run(provider, ids(0, 100), ids(50, 100)); got != 50 {
+		t.Fatalf("first task: %v", got)
+	}
+	sessionID := func() string {
+		consumer.n.pet.ch.mu.Lock()
+		defer consumer.n.pet.ch.mu.Unlock()
+		for _, s := range consumer.n.pet.ch.sessions {
+			return s.ID()
+		}
+		return ""
+	}
+	before := sessionID()
+	if before == "" {
+		t.Fatal("the consumer keeps no session")
+	}
+	// Restart the provider on the same data directory and key.
+	cfg := provider.n.cfg
+	provider.cancel()
+	err = <-provider.done
+	provider.done <- err // for the test's cleanup
+	// The consumer knows the provider at its old address: listen there.
+	cfg.Listen.Public = strings.TrimPrefix(provider.n.PublicURL, "http://")
+	restarted := runNode(t, cfg, ps)
+	if got := run(restarted, ids(0, 100), ids(90, 100)); got != 10 {
+		t.Fatalf("second task, after the restart: %v", got)
+	}
+	if after := sessionID(); after == "" || after == before {
+		t.Fatalf("the consumer's session %q → %q: it did not dial again", before, after)
 	}
 }
