@@ -3,8 +3,10 @@ package dsp
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
+	"time"
 )
 
 // countingStore counts the writes of a Store that took effect (each one
@@ -94,5 +96,70 @@ func TestWritesPerNegotiation(t *testing.T) {
 	// FINALIZED event received.
 	if len(cw) < 4 || len(cw) > 5 {
 		t.Errorf("the consumer made %d writes, want 4 or 5: %q", len(cw), cw)
+	}
+}
+
+// TestDeliveredOutboxKeptThenResumed: the provider's agreement stays in
+// its outbox after delivery (clearedByReply) while the consumer waits
+// (parked) in AGREED; the provider restarts, as after a crash, and Resume
+// delivers the agreement again. The consumer refuses it (a repeat), the
+// provider finds the consumer AGREED and counts it as delivered; the
+// negotiation then ends FINALIZED on both sides, each transition once.
+func TestDeliveredOutboxKeptThenResumed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	prov := newTestNode(t, providerDID, providerTok, nodeOpts{})
+	cons := newTestNode(t, consumerDID, consumerTok, nodeOpts{policy: policyFunc(func(p *Process) Decision {
+		if p.State == Agreed {
+			return Decision{Verdict: Park}
+		}
+		return Decision{Verdict: Accept}
+	})})
+	p, err := cons.node.RequestContract(ctx, prov.node.BaseURL(), providerDID, testOffer("urn:uuid:o", "urn:uuid:d"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cons.waitParked(KindNegotiation, Consumer, p.ConsumerPID, Agreed)
+	pp, err := prov.node.Process(ctx, KindNegotiation, Provider, p.ProviderPID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pp.State != Agreed || pp.Outbox == nil {
+		t.Fatalf("the provider is %s with outbox %v, want AGREED with the delivered agreement kept", pp.State, pp.Outbox != nil)
+	}
+	prov.restart()
+	// Resume delivers the agreement again; the settled outbox is cleared.
+	prov.waitState(KindNegotiation, Provider, p.ProviderPID, Agreed)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(2 * time.Millisecond) {
+		q, err := prov.node.Process(ctx, KindNegotiation, Provider, p.ProviderPID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q.Outbox == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the provider did not settle its redelivered agreement")
+		}
+	}
+	if _, err := cons.node.Decide(ctx, Consumer, p.ConsumerPID, Decision{Verdict: Accept}); err != nil {
+		t.Fatal(err)
+	}
+	cons.waitState(KindNegotiation, Consumer, p.ConsumerPID, Finalized)
+	prov.waitState(KindNegotiation, Provider, p.ProviderPID, Finalized)
+	want := []State{Requested, Agreed, Verified, Finalized}
+	pe, _ := prov.node.Events(ctx, KindNegotiation, Provider, p.ProviderPID)
+	if got := states(pe); !slices.Equal(got, want) {
+		t.Errorf("provider history %v, want %v", got, want)
+	}
+	ce, _ := cons.node.Events(ctx, KindNegotiation, Consumer, p.ConsumerPID)
+	var moves []State
+	for _, e := range ce {
+		if e.From != e.To { // not the parking
+			moves = append(moves, e.To)
+		}
+	}
+	if !slices.Equal(moves, want) {
+		t.Errorf("consumer history %v, want %v", states(ce), want)
 	}
 }
