@@ -366,6 +366,10 @@ func (h *harness) remoteState() State {
 func (h *harness) settle(want State, peer string, what string) {
 	h.t.Helper()
 	h.node.waitState(h.c.kind, h.c.role, h.pid(), want)
+	// An outbox kept for the counterparty's reply may not be delivered yet.
+	for deadline := time.Now().Add(5 * time.Second); peer != "" && h.peer.last() != peer && time.Now().Before(deadline); {
+		time.Sleep(2 * time.Millisecond)
+	}
 	if got := h.remoteState(); got != want {
 		h.t.Fatalf("%s: GET says %s, want %s", what, got, want)
 	}

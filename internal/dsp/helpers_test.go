@@ -141,6 +141,8 @@ type nodeOpts struct {
 	conns    int // SQLite connections (default 4)
 	catalog  CatalogSource
 	pageSize int
+	// wrap, when set, wraps the store the node uses (not tn.store).
+	wrap func(Store) Store
 }
 
 func fastClient(tok string) *Client {
@@ -176,7 +178,11 @@ func (tn *testNode) open() {
 	tn.t.Helper()
 	tn.db = openDBConns(tn.t, tn.path, tn.conns)
 	tn.store = openStore(tn.t, tn.db)
-	n, err := New(Config{ParticipantID: tn.did, PublicURL: tn.srv.URL, Store: tn.store, Auth: tokens, Policy: tn.policy,
+	var st Store = tn.store
+	if tn.opts.wrap != nil {
+		st = tn.opts.wrap(st)
+	}
+	n, err := New(Config{ParticipantID: tn.did, PublicURL: tn.srv.URL, Store: st, Auth: tokens, Policy: tn.policy,
 		Transfers: tn.start, Events: tn.sink, Client: tn.client, Catalog: tn.opts.catalog, CatalogPageSize: tn.opts.pageSize})
 	if err != nil {
 		tn.t.Fatal(err)
@@ -211,7 +217,10 @@ func (tn *testNode) restart() {
 	tn.open()
 }
 
-// waitState polls the store until the process reaches want.
+// waitState polls the store until the process reaches want with its
+// outbox cleared, or kept until the counterparty's reply clears it
+// (clearedByReply: then the message may still be on its way, and a
+// caller that needs it delivered checks the counterparty).
 func (tn *testNode) waitState(k Kind, r Role, pid string, want State) *Process {
 	tn.t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
@@ -219,7 +228,7 @@ func (tn *testNode) waitState(k Kind, r Role, pid string, want State) *Process {
 	var err error
 	for time.Now().Before(deadline) {
 		p, err = tn.node.Process(context.Background(), k, r, pid)
-		if err == nil && p.State == want && p.Outbox == nil {
+		if err == nil && p.State == want && (p.Outbox == nil || clearedByReply(p, p.Outbox)) {
 			return p
 		}
 		time.Sleep(2 * time.Millisecond)

@@ -588,6 +588,9 @@ func (n *Node) deliver(ctx context.Context, p *Process) error {
 		return err
 	}
 	sctx := context.WithoutCancel(ctx)
+	if err == nil && answerPeerPID(p, ans) == "" && clearedByReply(p, ob) {
+		return nil // the counterparty's next message clears the outbox
+	}
 	if err == nil {
 		_, _, uerr := n.mutate(sctx, p.Kind, p.Role, p.PID(), func(q *Process) (*Event, error) {
 			changed := false
@@ -651,6 +654,32 @@ func (n *Node) deliver(ctx context.Context, p *Process) error {
 		n.deliver(sctx, q) // best effort; clears the outbox either way
 	}
 	return err
+}
+
+// clearedByReply reports whether the delivered outbox ob of p may stay in
+// the store until the counterparty's next message clears it (receive
+// does), which saves a durable write per message. This holds for the
+// messages of a negotiation that lead to ACCEPTED, AGREED or VERIFIED:
+// p's next transition is then the counterparty's move (or this side's
+// termination, which replaces the outbox), and no later state of the
+// counterparty takes the message again, so when the message is delivered
+// a second time — Resume after a crash, before the counterparty's reply
+// arrived — the counterparty refuses it as an invalid transition and
+// settleRepeat finds it taken. A request or an offer can be taken again
+// after a counter offer or a counter request (REQUESTED and OFFERED are
+// re-entered), and a message that ends the process has no next one to
+// clear it (Unfinished would keep the process): their outbox is cleared
+// on delivery, as is the one of an initial message (the answer brings
+// the counterparty's process id).
+func clearedByReply(p *Process, ob *Outgoing) bool {
+	if p.Kind != KindNegotiation || p.Outbox == nil || p.Outbox.Seq != ob.Seq || p.Version != ob.Seq || p.PeerPID() == "" {
+		return false
+	}
+	switch p.State {
+	case Accepted, Agreed, Verified:
+		return true
+	}
+	return false
 }
 
 // settleRepeat handles a message the counterparty refused as an invalid
