@@ -85,13 +85,13 @@ func BenchPET(ctx context.Context, dir string, n int, group string, out io.Write
 		return fmt.Errorf("bench pet: RunLocal found %d, want %d", ra.Size, want)
 	}
 
-	ctl := func(n *Node) task.Caller { return task.Caller{Local: true, Actor: "did:web:management.invalid:bench"} }
+	operator := task.Caller{Local: true, Actor: "did:web:management.invalid:bench"}
 	call := func(nd *Node, op string, in, out any) error {
 		b, err := json.Marshal(in)
 		if err != nil {
 			return err
 		}
-		r, err := nd.pet.svc.Handle(ctx, ctl(nd), op, b)
+		r, err := nd.pet.svc.Handle(ctx, operator, op, b)
 		if err != nil {
 			return fmt.Errorf("bench pet: %s: %w", op, err)
 		}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/xborder/xborder/internal/audit"
 	"github.com/xborder/xborder/internal/dsp"
@@ -51,7 +52,7 @@ func (n *Node) openPET(ctx context.Context, signer suite.Signer, kid string, hc 
 		if err != nil {
 			return nil, fmt.Errorf("node: pet: publisher %s: %w", kid, err)
 		}
-		did, _, _ := cutFragment(kid)
+		did, _, _ := strings.Cut(kid, "#")
 		pubs[did] = task.Publisher{Alg: alg, Key: pub}
 	}
 	p := &petPlane{ledger: ledger}
@@ -87,15 +88,6 @@ func (n *Node) openPET(ctx context.Context, signer suite.Signer, kid string, hc 
 func (p *petPlane) close(ctx context.Context) {
 	p.ch.close(ctx)
 	p.svc.Close()
-}
-
-func cutFragment(didURL string) (did, fragment string, ok bool) {
-	for i := 0; i < len(didURL); i++ {
-		if didURL[i] == '#' {
-			return didURL[:i], didURL[i+1:], true
-		}
-	}
-	return didURL, "", false
 }
 
 // petAgreements gives the task service the node's DSP agreements.
@@ -184,7 +176,11 @@ func (n *Node) needsPET(h func(http.ResponseWriter, *http.Request, Token)) func(
 func (n *Node) petOp(w http.ResponseWriter, r *http.Request, t Token, op string) {
 	limit := int64(1 << 20)
 	if op == task.OpDataUpload {
-		limit = max(n.cfg.PET.MaxUploadMB, 64)<<20/3*4 + 4096
+		mb := n.cfg.PET.MaxUploadMB
+		if mb == 0 {
+			mb = 64 // the task service's default
+		}
+		limit = mb<<20/3*4 + 4096 // base64 in JSON
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
