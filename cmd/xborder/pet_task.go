@@ -174,14 +174,24 @@ func (c *nodeClient) contribute(ctx context.Context, taskID string, csv []byte, 
 	return &au, nil
 }
 
-// await polls the task until done says so, showing progress on a
-// terminal; it gives up at the deadline.
+// await follows the task until done says so, showing progress on a
+// terminal; it gives up at the deadline. It long-polls taskQuery (the
+// node answers at the task's next event, or after wait_ms), so following
+// a task costs a call per change, not a call per tick; on a terminal it
+// asks every second, for the progress.
 func (c *nodeClient) await(ctx context.Context, e *env, taskID string, deadline time.Time, what string, done func(*task.View) (bool, error)) (*task.View, error) {
-	for delay := 100 * time.Millisecond; ; delay = min(delay*2, 2*time.Second) {
+	wait := 10 * time.Second
+	if e.stderrIsTerminal {
+		wait = time.Second
+	}
+	seen := 0
+	for {
 		var v task.View
-		if err := c.op(ctx, task.OpTaskQuery, task.Ref{TaskID: taskID}, &v); err != nil {
+		q := task.QueryRequest{TaskID: taskID, Events: seen, WaitMS: int(min(wait, max(time.Until(deadline), time.Millisecond)).Milliseconds())}
+		if err := c.op(ctx, task.OpTaskQuery, q, &v); err != nil {
 			return nil, err
 		}
+		seen = len(v.Events)
 		if ok, err := done(&v); ok || err != nil {
 			if e.stderrIsTerminal {
 				fmt.Fprintln(e.stderr)
@@ -192,12 +202,10 @@ func (c *nodeClient) await(ctx context.Context, e *env, taskID string, deadline 
 			fmt.Fprintf(e.stderr, "\r%s: %s %d/%d   ", what, v.Progress.Phase, v.Progress.Done, v.Progress.Total)
 		}
 		if time.Now().After(deadline) {
-			return &v, fmt.Errorf("gave up after waiting %s for %s (the task stays %s)", time.Until(deadline).Round(time.Second), what, v.State)
+			return &v, fmt.Errorf("gave up waiting for %s (the task stays %s)", what, v.State)
 		}
-		select {
-		case <-ctx.Done():
-			return &v, ctx.Err()
-		case <-time.After(delay):
+		if err := ctx.Err(); err != nil {
+			return &v, err
 		}
 	}
 }

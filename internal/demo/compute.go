@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -123,6 +124,7 @@ type petView struct {
 		Done  int64  `json:"done"`
 		Total int64  `json:"total"`
 	} `json:"progress"`
+	Events []json.RawMessage `json:"events"`
 }
 
 // petCheck is one check of a complianceCheck report.
@@ -291,11 +293,19 @@ func (d *Demo) compute(ctx context.Context, s *Step) error {
 	if err := d.pet(ctx, nl, node.RoleOperations, "algorithmInvoke", map[string]any{"task_id": taskID}, nil); err != nil {
 		return err
 	}
+	// taskQuery long-polls: the node answers at the task's next event (or
+	// after wait_ms, for the progress shown on a terminal), so following
+	// the run adds an audit entry per change, not per poll.
+	wait, seen := 10_000, 0
+	if d.opts.TaskProgress != nil {
+		wait = 250
+	}
 	err = poll(ctx, 60*time.Second, "the joint computation", func() (bool, error) {
 		v = petView{}
-		if err := d.pet(ctx, nl, node.RoleOperations, "taskQuery", map[string]any{"task_id": taskID}, &v); err != nil {
+		if err := d.pet(ctx, nl, node.RoleOperations, "taskQuery", map[string]any{"task_id": taskID, "events": seen, "wait_ms": wait}, &v); err != nil {
 			return false, err
 		}
+		seen = len(v.Events)
 		if d.opts.TaskProgress != nil && v.Progress != nil && v.Progress.Done > 0 {
 			d.opts.TaskProgress(v.Progress.Phase, v.Progress.Done, v.Progress.Total)
 		}

@@ -232,6 +232,20 @@ type Ref struct {
 	TaskID string `json:"task_id"`
 }
 
+// QueryRequest is taskQuery's body. With WaitMS the answer waits, up to
+// that long (at most MaxWait), until the task has more than Events events
+// (the number the caller has seen) — a long poll, so that a caller
+// following a task makes one call (and one audit entry) per change
+// rather than one per poll.
+type QueryRequest struct {
+	TaskID string `json:"task_id"`
+	Events int    `json:"events,omitempty"`
+	WaitMS int    `json:"wait_ms,omitempty"`
+}
+
+// MaxWait bounds taskQuery's wait.
+const MaxWait = 30 * time.Second
+
 // CancelRequest is taskCancel's body.
 type CancelRequest struct {
 	TaskID string `json:"task_id"`

@@ -39,12 +39,15 @@ func (s *Service) Handle(ctx context.Context, from Caller, op string, body []byt
 		if err = s.decode(ctx, from, op, body, &r, maxBody); err == nil {
 			out, err = s.TaskCreate(ctx, from, r)
 		}
-	case OpTaskQuery, OpResultQuery, OpResultDownload, OpAuditLog, OpPerformanceMetric:
+	case OpTaskQuery:
+		var r QueryRequest
+		if err = s.decode(ctx, from, op, body, &r, maxBody); err == nil {
+			out, err = s.TaskQueryWait(ctx, from, r)
+		}
+	case OpResultQuery, OpResultDownload, OpAuditLog, OpPerformanceMetric:
 		var r Ref
 		if err = s.decode(ctx, from, op, body, &r, maxBody); err == nil {
 			switch op {
-			case OpTaskQuery:
-				out, err = s.TaskQuery(ctx, from, r)
 			case OpResultQuery:
 				out, err = s.ResultQuery(ctx, from, r)
 			case OpResultDownload:

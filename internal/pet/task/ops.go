@@ -152,12 +152,37 @@ func (s *Service) view(ctx context.Context, id string) (*View, error) {
 
 // TaskQuery returns a task's state, inputs, progress and history.
 func (s *Service) TaskQuery(ctx context.Context, c Caller, r Ref) (v *View, err error) {
+	return s.TaskQueryWait(ctx, c, QueryRequest{TaskID: r.TaskID})
+}
+
+// TaskQueryWait is taskQuery with its long poll: see QueryRequest.
+func (s *Service) TaskQueryWait(ctx context.Context, c Caller, r QueryRequest) (v *View, err error) {
 	k := s.begin(c, OpTaskQuery, r.TaskID)
 	defer k.finish(ctx, &err)
+	if r.WaitMS < 0 || time.Duration(r.WaitMS)*time.Millisecond > MaxWait || r.Events < 0 {
+		return nil, refuse(BadRequest, "wait_ms 0..%d and events ≥ 0", MaxWait.Milliseconds())
+	}
 	if _, e := s.party(ctx, c, r.TaskID); e != nil {
 		return nil, e
 	}
-	return s.view(ctx, r.TaskID)
+	deadline := time.NewTimer(time.Duration(r.WaitMS) * time.Millisecond)
+	defer deadline.Stop()
+	for {
+		changed := s.changes() // before reading, so no change is missed
+		v, err := s.view(ctx, r.TaskID)
+		if err != nil || r.WaitMS == 0 || len(v.Events) > r.Events || terminal(v.State) {
+			return v, err
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			return s.view(ctx, r.TaskID)
+		case <-ctx.Done():
+			return s.view(context.WithoutCancel(ctx), r.TaskID)
+		case <-s.bg.Done():
+			return s.view(ctx, r.TaskID)
+		}
+	}
 }
 
 // TaskCancel cancels a task that has not ended. Either party may: the

@@ -35,18 +35,21 @@ func init() {
 // Service is the task API of one node. Its methods are safe for
 // concurrent use.
 type Service struct {
-	opts  Options
-	db    *sql.DB
-	self  string
-	log   *slog.Logger
-	now   func() time.Time
-	bg    context.Context // runs live under it; Close cancels it
-	stop  context.CancelFunc
-	wg    sync.WaitGroup
-	mu    sync.Mutex
-	algs  map[string]*algorithm
-	runs  map[string]*run
-	stats struct {
+	opts Options
+	db   *sql.DB
+	self string
+	log  *slog.Logger
+	now  func() time.Time
+	bg   context.Context // runs live under it; Close cancels it
+	stop context.CancelFunc
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	algs map[string]*algorithm
+	runs map[string]*run
+	// changed is closed (and replaced) whenever a task gains an event,
+	// waking taskQuery calls that wait for one.
+	changed chan struct{}
+	stats   struct {
 		refusals, bytesSent, bytesRecv, msgsSent, msgsRecv atomic.Int64
 	}
 }

@@ -124,7 +124,11 @@ func (s *Service) insert(ctx context.Context, sp *Spec, actor string) error {
 	if err := addEvent(ctx, tx, sp.ID, now, StateCreated, actor, ""); err != nil {
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.signal()
+	return nil
 }
 
 func addEvent(ctx context.Context, tx *sql.Tx, id string, at int64, kind, actor, detail string) error {
@@ -173,6 +177,7 @@ func (s *Service) transition(ctx context.Context, id string, from []string, to, 
 	if err := tx.Commit(); err != nil {
 		return false, fmt.Errorf("changing the task's state: %w", err)
 	}
+	s.signal()
 	return true, nil
 }
 
@@ -185,7 +190,11 @@ func (s *Service) event(ctx context.Context, id, kind, actor, detail string) err
 	if err := addEvent(ctx, tx, id, ms(s.now()), kind, actor, detail); err != nil {
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.signal()
+	return nil
 }
 
 func (s *Service) events(ctx context.Context, id string) ([]Event, error) {
@@ -277,7 +286,11 @@ func (s *Service) authorizeInput(ctx context.Context, sp *Spec, party string, in
 			return "", err
 		}
 	}
-	return state, tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return "", err
+	}
+	s.signal()
+	return state, nil
 }
 
 // interrupt ends the tasks a previous process left running.
@@ -368,4 +381,24 @@ func (s *Service) Tasks(ctx context.Context, state string, limit int) ([]Summary
 		out = append(out, m)
 	}
 	return out, rows.Err()
+}
+
+// signal wakes the callers waiting for a task to change.
+func (s *Service) signal() {
+	s.mu.Lock()
+	if s.changed != nil {
+		close(s.changed)
+	}
+	s.changed = make(chan struct{})
+	s.mu.Unlock()
+}
+
+// changes returns the channel closed at the next change of any task.
+func (s *Service) changes() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.changed == nil {
+		s.changed = make(chan struct{})
+	}
+	return s.changed
 }

@@ -291,10 +291,30 @@ func TestPSICardinalityEndToEnd(t *testing.T) {
 	if _, err := c.svc.AlgorithmInvoke(ctx, local(didC), InvokeRequest{TaskID: id}); code(err) != InputNotAuthorized {
 		t.Fatalf("invoke before authorize: %v", err)
 	}
+	// A long poll with nothing new returns at its deadline with what it
+	// had; one waiting for the next event returns with it.
+	seen := len(v.Events)
+	if w, err := c.svc.TaskQueryWait(ctx, local(didC), QueryRequest{TaskID: id, Events: seen, WaitMS: 20}); err != nil || len(w.Events) != seen {
+		t.Fatalf("an idle long poll: %v, %d events (had %d)", err, len(w.Events), seen)
+	}
+	if _, err := c.svc.TaskQueryWait(ctx, local(didC), QueryRequest{TaskID: id, WaitMS: 31_000}); code(err) != BadRequest {
+		t.Fatalf("wait beyond MaxWait: %v", err)
+	}
+	polled := make(chan *View, 1)
+	go func() {
+		w, err := c.svc.TaskQueryWait(ctx, local(didC), QueryRequest{TaskID: id, Events: seen, WaitMS: 30_000})
+		if err != nil {
+			t.Error(err)
+		}
+		polled <- w
+	}()
 	w.prepare(t, id, map[string][]byte{didC: csvKeys(0, 100, false), didP: csvKeys(60, 200, false)},
 		map[string]Columns{didC: {Key: "id"}, didP: {Key: "id"}})
 	if v, _ := c.svc.TaskQuery(ctx, local(didC), Ref{TaskID: id}); v.State != StateAuthorized {
 		t.Fatalf("state after both authorized: %s", v.State)
+	}
+	if w := <-polled; w == nil || len(w.Events) <= seen {
+		t.Fatalf("the long poll did not return the next event: %+v", w)
 	}
 	if _, err := c.svc.AlgorithmInvoke(ctx, local(didC), InvokeRequest{TaskID: id}); err != nil {
 		t.Fatal(err)
