@@ -92,6 +92,9 @@ type PETConfig struct {
 	Publishers []string `yaml:"publishers"`
 	// MaxUploadMB bounds one task input (0: 64).
 	MaxUploadMB int64 `yaml:"max_upload_mb"`
+	// KeepInputs keeps this node's task inputs after their task ended; by
+	// default they are erased then (internal/pet/task Options.KeepInputs).
+	KeepInputs bool `yaml:"keep_inputs"`
 	// StrictSignatures demands that peers sign with the suite's algorithm
 	// (a gm node: SM2 only); by default each party signs with its own key
 	// and the session runs on the serving node's suite.

@@ -75,8 +75,9 @@ func (n *Node) openPET(ctx context.Context, signer suite.Signer, kid string, hc 
 		Publishers: pubs, Suite: s,
 		Minimums: task.Minimums{MinGroup: n.cfg.PET.MinGroup, MinIntersection: n.cfg.PET.MinIntersection,
 			RequireDP: n.cfg.PET.RequireDP, NoKeys: n.cfg.PET.NoKeys},
-		MaxUpload: n.cfg.PET.MaxUploadMB << 20,
-		Logger:    n.log.With(slog.String("component", "pet")),
+		MaxUpload:  n.cfg.PET.MaxUploadMB << 20,
+		KeepInputs: n.cfg.PET.KeepInputs,
+		Logger:     n.log.With(slog.String("component", "pet")),
 	})
 	if err != nil {
 		p.ch.close(ctx)

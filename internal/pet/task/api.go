@@ -131,6 +131,12 @@ type Options struct {
 	Logger     *slog.Logger
 	// Noise replaces crypto/rand as the source of DP noise (tests).
 	Noise io.Reader
+	// KeepInputs keeps this node's input of a task after the task ended.
+	// By default it is erased then (its key deleted, its file removed) —
+	// the data was uploaded for that computation only — unless a task
+	// that has not ended uses the same content, or it was uploaded for a
+	// dataset rather than a task.
+	KeepInputs bool
 }
 
 // Party is one party of a task.

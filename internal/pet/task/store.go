@@ -178,6 +178,9 @@ func (s *Service) transition(ctx context.Context, id string, from []string, to, 
 		return false, fmt.Errorf("changing the task's state: %w", err)
 	}
 	s.signal()
+	if terminal(to) && !terminal(state) && !s.opts.KeepInputs {
+		s.eraseInput(context.WithoutCancel(ctx), id)
+	}
 	return true, nil
 }
 

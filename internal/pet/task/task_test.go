@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -338,6 +339,26 @@ func TestPSICardinalityEndToEnd(t *testing.T) {
 	}
 	if res.PSI == nil || res.PSI.Size != 40 || res.PSI.Keys != nil {
 		t.Fatalf("result %+v", res.PSI)
+	}
+	// Each node's input was erased when the task ended: its key row and
+	// its file are gone, and the erasure is an event and an audit entry.
+	for _, did := range []string{didC, didP} {
+		n := w.nodes[did]
+		var left int
+		if err := n.db.QueryRow(`SELECT COUNT(*) FROM task_uploads`).Scan(&left); err != nil || left != 0 {
+			t.Errorf("%s keeps %d uploads (%v)", did, left, err)
+		}
+		files, _ := os.ReadDir(n.opts.Uploads)
+		if len(files) != 0 {
+			t.Errorf("%s keeps %d upload files", did, len(files))
+		}
+		v, _ := n.svc.TaskQuery(ctx, local(did), Ref{TaskID: id})
+		if e := v.Events[len(v.Events)-1]; e.Kind != "input_erased" {
+			t.Errorf("%s: last event %+v", did, e)
+		}
+		if !n.audit.has(audit.ResultSuccess, "input_erased") {
+			t.Errorf("%s: the erasure is not audited", did)
+		}
 	}
 	// Each node recorded the end of its run: the reviewer with the
 	// review's code, the other with succeeded.
@@ -697,5 +718,55 @@ func TestComplianceCheck(t *testing.T) {
 		if counts, _ := n.svc.countByState(ctx); len(counts) != 0 {
 			t.Fatalf("%s has tasks %v", n.did, counts)
 		}
+	}
+}
+
+// TestInputErasureExceptions: KeepInputs keeps a node's inputs after the
+// task ended, and an upload made for a dataset is kept as well.
+func TestInputErasureExceptions(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, didC, didP)
+	c, p := w.nodes[didC], w.nodes[didP]
+	p.svc.opts.KeepInputs = true
+	count := func(n *node) (k int) {
+		if err := n.db.QueryRow(`SELECT COUNT(*) FROM task_uploads`).Scan(&k); err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	run := func(cUpload UploadRequest) {
+		v, err := c.svc.TaskCreate(ctx, local(didC), psiSpec("psi-cardinality@1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := v.Task.ID
+		cUpload.Data, cUpload.TaskID = csvKeys(0, 50, false), id
+		if cUpload.Dataset != "" {
+			cUpload.TaskID = ""
+		}
+		u, err := c.svc.DataUpload(ctx, local(didC), cUpload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.svc.DataAuthorize(ctx, local(didC), AuthorizeRequest{TaskID: id, Upload: u.Upload, Columns: Columns{Key: "id"}}); err != nil {
+			t.Fatal(err)
+		}
+		w.prepare(t, id, map[string][]byte{didP: csvKeys(20, 80, false)}, map[string]Columns{didP: {Key: "id"}})
+		if _, err := c.svc.AlgorithmInvoke(ctx, local(didC), InvokeRequest{TaskID: id}); err != nil {
+			t.Fatal(err)
+		}
+		for did, v := range w.wait(t, id, didC, didP) {
+			if v.State != StateSucceeded {
+				t.Fatalf("%s: %s", did, v.State)
+			}
+		}
+	}
+	run(UploadRequest{})
+	if count(c) != 0 || count(p) != 1 {
+		t.Fatalf("after a task: the initiator keeps %d uploads (want 0), the peer with KeepInputs %d (want 1)", count(c), count(p))
+	}
+	run(UploadRequest{Dataset: "urn:dataset:c"})
+	if count(c) != 1 {
+		t.Fatalf("an upload for a dataset was erased (%d left)", count(c))
 	}
 }
