@@ -360,6 +360,38 @@ func (d *Demo) compute(ctx context.Context, s *Step) error {
 		minShown, res.PSI.Size, nlRows),
 		fmt.Sprintf("结果经 NL 节点审查（≥ %d）后在该节点下载：研究中心 %d 名试验患者中有 %d 人在医院的患者之中——与已知答案一致",
 			minShown, nlRows, res.PSI.Size))
+	// Each node erased its input when the task ended (docs/pet-tasks.md):
+	// check it in each node's task history before saying so.
+	for _, p := range []*party{nl, d.cn} {
+		seen := 0
+		err := poll(ctx, 30*time.Second, "the end of the task on the "+p.country+" node", func() (bool, error) {
+			var ev struct {
+				State  string `json:"state"`
+				Events []struct {
+					Kind string `json:"kind"`
+				} `json:"events"`
+			}
+			// Long poll: the hospital's run may end a moment after the centre's.
+			if err := d.pet(ctx, p, node.RoleOperations, "taskQuery", map[string]any{"task_id": taskID, "events": seen, "wait_ms": 5000}, &ev); err != nil {
+				return false, err
+			}
+			seen = len(ev.Events)
+			if ev.State != "succeeded" {
+				return false, nil
+			}
+			for _, e := range ev.Events {
+				if e.Kind == "input_erased" {
+					return true, nil
+				}
+			}
+			return false, fmt.Errorf("the %s node kept its input after the task ended", p.country)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	s.say(lang, "each node erased its input when the task ended: its key deleted, its encrypted file removed (an event of the task and an entry in each ledger)",
+		"任务结束后，各节点删除了自己的输入：密钥删除、加密文件移除（记为任务事件，并记入各自的审计账本）")
 	// Every channel session with a gm node runs on gm, whichever side
 	// opens it (docs/pet-channel.md, docs/serve.md): an intl node accepts
 	// gm sessions, a gm node only those.

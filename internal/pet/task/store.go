@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/xborder/xborder/internal/statedb/migrate"
@@ -174,12 +177,24 @@ func (s *Service) transition(ctx context.Context, id string, from []string, to, 
 			return false, err
 		}
 	}
+	// The end of a task erases this node's input in the same transaction,
+	// so no one sees the task ended with its input still readable.
+	var erased string
+	if terminal(to) && !terminal(state) && !s.opts.KeepInputs {
+		var err error
+		if erased, err = s.eraseInput(ctx, tx, id, now); err != nil {
+			return false, err
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return false, fmt.Errorf("changing the task's state: %w", err)
 	}
 	s.signal()
-	if terminal(to) && !terminal(state) && !s.opts.KeepInputs {
-		s.eraseInput(context.WithoutCancel(ctx), id)
+	if erased != "" {
+		// The key is gone with the commit: what is left cannot be read.
+		if err := os.Remove(filepath.Join(s.opts.Uploads, strings.TrimPrefix(erased, "sha256:"))); err != nil && !errors.Is(err, os.ErrNotExist) {
+			s.log.ErrorContext(ctx, "removing an erased input's file failed", "task", id, "error", err)
+		}
 	}
 	return true, nil
 }

@@ -157,53 +157,45 @@ func (s *Service) parseInput(sp *Spec, a *algorithm, role string, cols Columns, 
 	return &parsed{rows: rows}, nil
 }
 
-// eraseInput erases this node's input of the ended task id: the upload's
-// key row is deleted (the ciphertext is then unreadable) and its file
-// removed, unless the upload was made for a dataset, or a task that has
-// not ended authorized the same content. The erasure is an event of the
-// task and an audit entry. Failures are logged: the task has ended
-// either way, and an upload left behind stays encrypted.
-func (s *Service) eraseInput(ctx context.Context, id string) {
-	var digest string
-	err := s.db.QueryRowContext(ctx, `SELECT upload FROM task_inputs WHERE task_id = $1 AND party = $2`, id, s.self).Scan(&digest)
-	if errors.Is(err, sql.ErrNoRows) || digest == "" {
-		return // this node contributed nothing
+// eraseInput erases, in tx, this node's input of the task id that is
+// ending: the upload's key row is deleted (the ciphertext is then
+// unreadable; the caller removes the file after the commit), unless the
+// upload was made for a dataset, or a task that has not ended authorized
+// the same content. The erasure is an event of the task and, first, an
+// audit entry. It returns the digest erased, "" if none.
+func (s *Service) eraseInput(ctx context.Context, tx *sql.Tx, id string, now int64) (string, error) {
+	var digest, dataset string
+	err := tx.QueryRowContext(ctx, `SELECT upload FROM task_inputs WHERE task_id = $1 AND party = $2`, id, s.self).Scan(&digest)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && digest == "") {
+		return "", nil // this node contributed nothing
 	}
-	fail := func(err error) { s.log.ErrorContext(ctx, "erasing a task's input failed", "task", id, "error", err) }
 	if err != nil {
-		fail(err)
-		return
+		return "", fmt.Errorf("erasing the task's input: %w", err)
 	}
-	var dataset string
-	var inUse int
-	if err := s.db.QueryRowContext(ctx, `SELECT dataset FROM task_uploads WHERE digest = $1`, digest).Scan(&dataset); errors.Is(err, sql.ErrNoRows) {
-		return // erased already
+	if err := tx.QueryRowContext(ctx, `SELECT dataset FROM task_uploads WHERE digest = $1`, digest).Scan(&dataset); errors.Is(err, sql.ErrNoRows) {
+		return "", nil // erased already
 	} else if err != nil {
-		fail(err)
-		return
+		return "", fmt.Errorf("erasing the task's input: %w", err)
 	}
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM task_inputs i JOIN task_tasks t ON t.id = i.task_id
+	var inUse int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM task_inputs i JOIN task_tasks t ON t.id = i.task_id
 		WHERE i.upload = $1 AND i.party = $2 AND t.id <> $3 AND t.state NOT IN ($4, $5, $6)`,
 		digest, s.self, id, StateSucceeded, StateFailed, StateCancelled).Scan(&inUse); err != nil {
-		fail(err)
-		return
+		return "", fmt.Errorf("erasing the task's input: %w", err)
 	}
 	if dataset != "" || inUse > 0 {
-		return
-	}
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM task_uploads WHERE digest = $1`, digest); err != nil {
-		fail(err)
-		return
-	}
-	if err := os.Remove(filepath.Join(s.opts.Uploads, strings.TrimPrefix(digest, "sha256:"))); err != nil && !errors.Is(err, os.ErrNotExist) {
-		fail(err) // the key is gone: what is left cannot be read
-	}
-	if err := s.event(ctx, id, "input_erased", s.self, digest); err != nil {
-		fail(err)
+		return "", nil
 	}
 	sum := sha256.Sum256([]byte(digest))
 	if err := s.opts.Audit.Append(ctx, &audit.Event{Actor: s.self, Time: s.now().UTC(), Operation: audit.OpAdminChange, ObjectID: id,
 		ObjectKind: audit.KindTask, Result: audit.ResultSuccess, Reason: "input_erased", DetailsDigest: "sha256:" + hex.EncodeToString(sum[:])}); err != nil {
-		fail(err)
+		s.log.ErrorContext(ctx, "auditing a task input's erasure failed", "task", id, "error", err)
 	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM task_uploads WHERE digest = $1`, digest); err != nil {
+		return "", fmt.Errorf("erasing the task's input: %w", err)
+	}
+	if err := addEvent(ctx, tx, id, now, "input_erased", s.self, digest); err != nil {
+		return "", err
+	}
+	return digest, nil
 }
