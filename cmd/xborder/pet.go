@@ -27,7 +27,7 @@ intersection, an aggregate) while the raw data stays with its holder. See docs/p
 	cmd.AddCommand(newPetPSICmd(e))
 	cmd.AddCommand(newPetAggregateCmd(e))
 	cmd.AddCommand(newPetBudgetCmd(e))
-	cmd.AddCommand(newPetJoinCmd(e), newPetTaskCmd(e), newPetTasksCmd(e))
+	cmd.AddCommand(newPetJoinCmd(e), newPetTaskCmd(e), newPetTasksCmd(e), newPetReportCmd(e))
 	return cmd
 }
 

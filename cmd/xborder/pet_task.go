@@ -14,9 +14,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/xborder/xborder/internal/atomicfile"
 	"github.com/xborder/xborder/internal/pet/input"
 	"github.com/xborder/xborder/internal/pet/secagg"
 	"github.com/xborder/xborder/internal/pet/task"
+	"github.com/xborder/xborder/internal/pet/taskreport"
 )
 
 // Privacy computing between nodes: the CLI drives the task interfaces of
@@ -666,4 +668,74 @@ func runNodeAggregate(cmd *cobra.Command, e *env, nf *nodeFlags, args []string, 
 		"result": r.result.Aggregate, "digest": r.result.Digest, "seconds": r.seconds, "metrics": r.metrics}, "", "  ")
 	fmt.Fprintln(e.stdout, string(b))
 	return nil
+}
+
+func newPetReportCmd(e *env) *cobra.Command {
+	var nf nodeFlags
+	var lang, out string
+	cmd := &cobra.Command{
+		Use:   "report TASK --node URL [--lang zh|en] [--out FILE.html]",
+		Short: "A task as one HTML page: result and review, each node's checks, timeline, traffic, audit trail",
+		Long: `Reads a task from your node (taskQuery, resultQuery, resultDownload when your
+node may download the result, complianceCheck, performanceMetric, auditLog) and
+writes one self-contained HTML page (inline CSS and SVG, no script), in Simplified
+Chinese or English (default from $LANG), to --out or standard output.`,
+		Example: `  xborder pet report urn:uuid:… --node http://127.0.0.1:8444 --lang zh --out task.html`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case lang == "" && strings.HasPrefix(e.getenv("LANG"), "zh"):
+				lang = "zh"
+			case lang == "":
+				lang = "en"
+			case lang != "zh" && lang != "en":
+				return badInput(fmt.Errorf("--lang %q", lang), "use zh or en")
+			}
+			c, err := nf.client(e)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			ref := task.Ref{TaskID: args[0]}
+			b := &taskreport.Bundle{View: &task.View{}, ResultView: &task.ResultView{}, Compliance: &task.ComplianceReport{},
+				Metrics: &task.Metrics{}, Audit: &task.AuditLog{}, Generated: e.now()}
+			if b.Node, err = c.self(ctx); err != nil {
+				return exitFor(err)
+			}
+			for _, q := range []struct {
+				op  string
+				out any
+			}{{task.OpTaskQuery, b.View}, {task.OpResultQuery, b.ResultView}, {task.OpComplianceCheck, b.Compliance},
+				{task.OpPerformanceMetric, b.Metrics}, {task.OpAuditLog, b.Audit}} {
+				if err := c.op(ctx, q.op, ref, q.out); err != nil {
+					return exitFor(fmt.Errorf("%s: %w", q.op, err))
+				}
+			}
+			if b.ResultView.Available {
+				var r task.Result
+				if err := c.op(ctx, task.OpResultDownload, ref, &r); err == nil {
+					b.Result = &r
+				} else {
+					fmt.Fprintf(e.stderr, "the result is not shown: %v\n", err)
+				}
+			}
+			var buf bytes.Buffer
+			if err := taskreport.HTML(&buf, b, lang); err != nil {
+				return failure(err)
+			}
+			if out == "" {
+				_, err := e.stdout.Write(buf.Bytes())
+				return err
+			}
+			if err := atomicfile.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+				return failure(err)
+			}
+			fmt.Fprintf(e.stderr, "wrote %s\n", out)
+			return nil
+		},
+	}
+	nf.register(cmd)
+	cmd.Flags().StringVar(&lang, "lang", "", "zh or en (default from $LANG)")
+	cmd.Flags().StringVar(&out, "out", "", "write the page to this file (default: standard output)")
+	return cmd
 }

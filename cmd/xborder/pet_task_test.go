@@ -107,6 +107,21 @@ func TestPetOverNodes(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.out), &rep); err != nil || rep.Size != 20 || rep.Task != id {
 		t.Fatalf("result: %v %s", err, r.out)
 	}
+	// The task as an HTML page, from each node: the centre's shows the
+	// released size, the hospital's says it holds no result.
+	page := filepath.Join(dir, "task.html")
+	if _, stderr, code := xb(t, dir, "pet", "report", id, "--node", nl.Management, "--token", nl.AdminToken, "--lang", "zh", "--out", page); code != 0 {
+		t.Fatalf("report: exit %d %s", code, stderr)
+	}
+	if b, err := os.ReadFile(page); err != nil || !strings.Contains(string(b), "交集大小") || !strings.Contains(string(b), ">20<") || !strings.Contains(string(b), "<svg") {
+		t.Fatalf("the centre's report: %v", err)
+	}
+	if out, stderr, code := xb(t, dir, "pet", "report", id, "--node", cn.Management, "--token", cn.AdminToken, "--lang", "en"); code != 0 || !strings.Contains(out, "holds no released result") {
+		t.Fatalf("the hospital's report: exit %d %s", code, stderr)
+	}
+	if _, _, code := xb(t, dir, "pet", "report", id, "--node", cn.Management, "--token", cn.AdminToken, "--lang", "fr"); code != exitBadInput {
+		t.Fatalf("--lang fr: exit %d", code)
+	}
 	// Secure aggregation between the same nodes: the sum of visits over
 	// both files, 130 rows.
 	go func() {

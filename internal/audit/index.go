@@ -575,6 +575,27 @@ func (h Hit) MarshalJSON() ([]byte, error) {
 	}{h.Index, hex.EncodeToString(h.Commitment[:]), h.Status, h.Event})
 }
 
+// UnmarshalJSON reads MarshalJSON's form, so that clients of the
+// management API can decode its hits.
+func (h *Hit) UnmarshalJSON(b []byte) error {
+	var v struct {
+		Index      uint64 `json:"index"`
+		Commitment string `json:"commitment"`
+		Status     string `json:"status"`
+		Event      *Event `json:"event"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	c, err := hex.DecodeString(v.Commitment)
+	if err != nil || len(c) != len(h.Commitment) {
+		return fmt.Errorf("audit: hit commitment %q: want %d hex bytes", v.Commitment, len(h.Commitment))
+	}
+	h.Index, h.Status, h.Event = v.Index, v.Status, v.Event
+	copy(h.Commitment[:], c)
+	return nil
+}
+
 // Query returns entries matching q in log order.
 func (x *Index) Query(ctx context.Context, q Query) ([]Hit, error) {
 	var where []string

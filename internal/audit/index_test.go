@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -242,5 +243,26 @@ func TestFollow(t *testing.T) {
 		if s.idx != uint64(i) || s.replay != (i < 5) {
 			t.Fatalf("entry %d: %+v", i, s)
 		}
+	}
+}
+
+// TestHitJSON: a hit survives its JSON form (the management API's), and a
+// bad commitment is refused.
+func TestHitJSON(t *testing.T) {
+	h := Hit{Index: 7, Status: "ok", Commitment: [32]byte{1, 2, 3}, Event: &Event{Actor: "did:web:a.example", Time: time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC),
+		Operation: OpCompute, ObjectID: "urn:uuid:t", ObjectKind: KindTask, Result: ResultAllow, Reason: "created"}}
+	b, err := json.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got Hit
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Index != 7 || got.Commitment != h.Commitment || got.Status != "ok" || got.Event == nil || got.Event.Reason != "created" || !got.Event.Time.Equal(h.Event.Time) {
+		t.Fatalf("%+v from %s", got, b)
+	}
+	if err := json.Unmarshal([]byte(`{"index":1,"commitment":"zz","status":"ok"}`), &got); err == nil {
+		t.Error("a bad commitment accepted")
 	}
 }
