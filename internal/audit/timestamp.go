@@ -45,6 +45,19 @@ type Timestamper interface {
 type CheckpointStamp struct {
 	Checkpoint []byte `json:"checkpoint"` // the signed checkpoint note
 	Token      []byte `json:"token"`      // DER RFC 3161 TimeStampToken over SHA-256(Checkpoint)
+	// Seal is a note signed by the log's key over the SHA-256 of Token
+	// (sealText): the TSA's signature covers only part of a token's bytes
+	// (a SignedData's digestAlgorithms set and its unsigned certificates,
+	// for example, are not), so the seal is what makes every stored byte
+	// count. Files written before seals existed have none, and are
+	// checked as they were.
+	Seal []byte `json:"seal,omitempty"`
+}
+
+// sealText is the text the seal of a token for checkpoint size signs.
+func sealText(size uint64, token []byte) string {
+	d := sha256.Sum256(token)
+	return fmt.Sprintf("xborder audit timestamp seal v1\n%d\n%x\n", size, d)
 }
 
 // stampLoop timestamps the latest checkpoint every interval when it grew.
@@ -87,7 +100,11 @@ func (l *Log) StampCheckpoint(ctx context.Context, ts Timestamper) (uint64, erro
 	if err != nil {
 		return 0, fmt.Errorf("audit: timestamp checkpoint %d: %w", cp.Size, err)
 	}
-	b, err := json.Marshal(CheckpointStamp{Checkpoint: raw, Token: tok})
+	seal, err := note.Sign(&note.Note{Text: sealText(cp.Size, tok)}, l.signer)
+	if err != nil {
+		return 0, fmt.Errorf("audit: sealing the timestamp of checkpoint %d: %w", cp.Size, err)
+	}
+	b, err := json.Marshal(CheckpointStamp{Checkpoint: raw, Token: tok, Seal: seal})
 	if err != nil {
 		return 0, err
 	}
@@ -141,6 +158,18 @@ func readStamp(dir, rel string, v note.Verifier) (*CheckpointStamp, *log.Checkpo
 	}
 	if len(s.Token) == 0 {
 		return nil, nil, errors.New("no token")
+	}
+	if s.Seal != nil {
+		n, err := note.Open(s.Seal, note.VerifierList(v))
+		if err != nil {
+			return nil, nil, fmt.Errorf("the token's seal: %w", err)
+		}
+		if n.Text != sealText(cp.Size, s.Token) {
+			return nil, nil, errors.New("the token does not match its seal")
+		}
+		if err := strictNote(s.Seal, v); err != nil {
+			return nil, nil, fmt.Errorf("the token's seal: %w", err)
+		}
 	}
 	return &s, cp, nil
 }
