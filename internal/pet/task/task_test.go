@@ -528,11 +528,7 @@ func TestCreateRefusals(t *testing.T) {
 					t.Fatalf("task %q: %d entries in the peer's ledger", e.Task, len(hits))
 				}
 			}
-			for _, n := range w.nodes {
-				if counts, _ := n.svc.countByState(ctx); len(counts) != 0 {
-					t.Fatalf("%s has tasks %v", n.did, counts)
-				}
-			}
+			w.noTasks(t)
 		})
 	}
 }
@@ -721,8 +717,14 @@ func TestComplianceCheck(t *testing.T) {
 		t.Fatalf("no failing peer check: %+v", rep.Checks)
 	}
 	// Nothing was created on either node.
+	w.noTasks(t)
+}
+
+// noTasks fails the test when a node holds a task.
+func (w *world) noTasks(t *testing.T) {
+	t.Helper()
 	for _, n := range w.nodes {
-		if counts, _ := n.svc.countByState(ctx); len(counts) != 0 {
+		if counts, _ := n.svc.countByState(context.Background()); len(counts) != 0 {
 			t.Fatalf("%s has tasks %v", n.did, counts)
 		}
 	}
