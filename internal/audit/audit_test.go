@@ -496,3 +496,51 @@ func TestAppendBatch(t *testing.T) {
 		t.Errorf("the log holds %d entries, want %d (%v)", len(hits), 1+len(batch), err)
 	}
 }
+
+// TestCloseWhileFollowAppends: a Follow callback that appends to the log
+// (as the node's anomaly rules append their alerts) while the log closes
+// must not hang Close: the tail stops before the appender does.
+func TestCloseWhileFollowAppends(t *testing.T) {
+	dir := t.TempDir()
+	opts := relOptions()
+	opts.IndexInterval = 10 * time.Millisecond
+	entered, closing := make(chan struct{}), make(chan struct{})
+	var l *Log
+	var once sync.Once
+	var appendErr error
+	opts.Follow = func(ctx context.Context, _ uint64, e *Event, replay bool) {
+		if replay || e == nil || e.Operation == OpAlert {
+			return
+		}
+		once.Do(func() {
+			close(entered)
+			<-closing // Close has begun
+			a := relEvent(99)
+			a.Operation, a.ObjectKind, a.Reason = OpAlert, KindAlert, "test_rule"
+			_, appendErr = l.Append(context.WithoutCancel(ctx), a)
+		})
+	}
+	var err error
+	if l, err = Open(dir, opts); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Append(context.Background(), relEvent(1)); err != nil {
+		t.Fatal(err)
+	}
+	<-entered
+	done := make(chan error, 1)
+	go func() { done <- l.Close(context.Background()) }()
+	time.Sleep(50 * time.Millisecond) // let Close get as far as it would
+	close(closing)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("Close hangs while a Follow callback appends")
+	}
+	if appendErr != nil {
+		t.Fatalf("the alert's append: %v", appendErr)
+	}
+}

@@ -101,6 +101,8 @@ type Log struct {
 	checked  chan struct{}
 	checkErr error
 	cancel   context.CancelFunc
+	// stopTail stops the tail (index reconciliation and Follow) alone.
+	stopTail context.CancelFunc
 }
 
 // Open opens (creating if needed) the audit log in dir. A directory can be
@@ -233,7 +235,9 @@ func Open(dir string, opts Options) (l *Log, err error) {
 		awaiter:  tessera.NewPublicationAwaiter(ctx, reader.ReadCheckpoint, 10*time.Millisecond),
 		tailDone: make(chan struct{}), stampDone: make(chan struct{}), checked: make(chan struct{}),
 	}
-	go l.tail(ctx)
+	tailCtx, stopTail := context.WithCancel(ctx)
+	l.stopTail = stopTail
+	go l.tail(tailCtx)
 	if opts.Timestamper != nil {
 		go l.stampLoop(ctx, opts.Timestamper, opts.TimestampInterval)
 	} else {
@@ -493,6 +497,12 @@ func (l *Log) Close(ctx context.Context) error {
 	if n, ierr := l.reader.IntegratedSize(ctx); ierr == nil && n > 0 {
 		_, err = l.AwaitPublished(ctx, n-1)
 	}
+	// The tail stops while the appender still runs: a Follow callback may
+	// be appending (an anomaly alert, say), and an append to a shut-down
+	// appender would never return. What it did not see yet it replays at
+	// the next Open.
+	l.stopTail()
+	<-l.tailDone
 	if serr := l.shutdown(ctx); err == nil {
 		err = serr
 	}
